@@ -1,0 +1,176 @@
+/* shmframe.h - framed, checksummed messages between two processes through POSIX shared memory.
+ *
+ * The wire format is SHMF/1, specified byte by byte in docs/PROTOCOL.md.
+ *
+ * Conventions
+ * -----------
+ * 1. Errors. Every function that returns int returns 0 (or a documented non-negative count) on
+ *    success, or a negative SHMF_E... code on failure. shmf_strerror() gives one line for each.
+ *    SHMF_ESYS means a system call failed; errno then holds that call's error, preserved across
+ *    the cleanup the library does before returning.
+ * 2. The library never prints, never exits or aborts, never raises a signal, and never installs a
+ *    signal handler, whatever the peer wrote into the segment or the caller passed in. It has no
+ *    global mutable state.
+ * 3. Ownership. shmf_create() and shmf_attach() allocate a shmf_channel and hand it to the caller,
+ *    who releases it, and everything it holds (mapping, descriptor, role lock), with shmf_close().
+ *    The library keeps no pointer to caller memory after a call returns. Buffers passed in stay
+ *    the caller's.
+ * 4. NULL. Pointer arguments must not be NULL unless a function says otherwise; a NULL is
+ *    answered with SHMF_EINVAL, not a crash. shmf_close(NULL) is a no-op that returns 0.
+ * 5. Concurrency. A channel has two directions. One thread may send (shmf_send, shmf_reserve,
+ *    shmf_commit) while another receives (shmf_recv, shmf_peek, shmf_release) on the same
+ *    channel; two threads must never use the same direction at once, and shmf_close() must not
+ *    run concurrently with any other call on that channel. Across processes, each role (side A,
+ *    side B) is held by at most one live process (PROTOCOL.md section 7).
+ * 6. Timeouts. timeout_ms is 0 for "do not wait" (SHMF_EAGAIN when nothing can be done), -1 for
+ *    "wait forever", and N > 0 for "at most N milliseconds" on CLOCK_MONOTONIC (SHMF_ETIMEDOUT).
+ *    A blocked call also returns SHMF_EPEERGONE within 100 ms of the peer's death, and
+ *    SHMF_EPEERCLOSED when the peer detached (after any data it left has been received).
+ * 7. Trust. The peer is untrusted. Every byte a receive call returns was copied out of the segment
+ *    and then checked (length, CRC-32C, sequence number) on that private copy. A failed check is a
+ *    "reject" (PROTOCOL.md 6.4): sticky for that direction until shmf_close(). The exception is
+ *    the zero-copy read shmf_peek(): its payload is verified in place, and stays shared memory
+ *    that the peer can change after the check. Use it only for data you can afford to see change.
+ * 8. Never: use a channel after shmf_close(); fork and keep using a channel in both processes; map
+ *    or write the segment behind the library's back; call shmf_commit() or shmf_release() without
+ *    the matching shmf_reserve() or shmf_peek().
+ */
+#ifndef SHMFRAME_H
+#define SHMFRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SHMF_STATIC_DEFINE) || !defined(__GNUC__)
+#define SHMF_API
+#else
+#define SHMF_API __attribute__((visibility("default")))
+#endif
+
+#define SHMF_VERSION_STRING "1.0.0"
+#define SHMF_PROTOCOL_MAJOR 1
+#define SHMF_PROTOCOL_MINOR 0
+
+/* Error codes (PROTOCOL.md section 10). The values are part of the ABI. */
+enum shmf_error {
+	SHMF_OK = 0,
+	SHMF_EINVAL = -1,       /* invalid argument */
+	SHMF_ENAME = -2,        /* invalid segment name */
+	SHMF_ENOMEM = -3,       /* out of memory */
+	SHMF_ESYS = -4,         /* system call failed; see errno */
+	SHMF_EEXIST = -5,       /* the name already exists */
+	SHMF_ENOENT = -6,       /* no such segment */
+	SHMF_EACCES = -7,       /* permission denied */
+	SHMF_ENOSPC = -8,       /* no space for the segment */
+	SHMF_EAGAIN = -9,       /* would block */
+	SHMF_ETIMEDOUT = -10,   /* timed out */
+	SHMF_EPEERGONE = -11,   /* the peer died without detaching */
+	SHMF_EPEERCLOSED = -12, /* the peer detached */
+	SHMF_EROLEBUSY = -13,   /* the role is held by a live process */
+	SHMF_EMSGSIZE = -14,    /* message larger than the segment's maximum */
+	SHMF_ETOOSMALL = -15,   /* receive buffer too small; the message stays in the ring */
+	SHMF_ENOTSUP = -16,     /* not available on this channel (simplex) */
+	SHMF_ESTATE = -17,      /* call out of order */
+	SHMF_EFILETYPE = -20,   /* not a regular file */
+	SHMF_EOWNER = -21,      /* owned by another user */
+	SHMF_EMODE = -22,       /* permissions broader than the creator asked */
+	SHMF_ESIZE = -23,       /* size disagrees with the header */
+	SHMF_EMAGIC = -24,      /* bad magic */
+	SHMF_EVERSION = -25,    /* unsupported protocol version */
+	SHMF_EHDRCRC = -26,     /* header checksum mismatch */
+	SHMF_ELAYOUT = -27,     /* layout mismatch */
+	SHMF_EFEATURE = -28,    /* unknown feature bits */
+	SHMF_ENOTREADY = -29,   /* segment not ready */
+	SHMF_EROLE = -30,       /* role line corrupt */
+	SHMF_EPOS = -40,        /* position out of range */
+	SHMF_EALIGN = -41,      /* misaligned position */
+	SHMF_ELENGTH = -42,     /* frame length out of range */
+	SHMF_ETYPE = -43,       /* unknown frame type */
+	SHMF_EFLAGS = -44,      /* reserved frame bits set */
+	SHMF_ECRC = -45,        /* frame CRC mismatch */
+	SHMF_ESEQ = -46         /* sequence gap or duplicate */
+};
+
+/* Sides (roles). Side A creates the segment, writes ring 0 and reads ring 1. */
+enum shmf_side { SHMF_SIDE_A = 0, SHMF_SIDE_B = 1 };
+
+/* Config flags. */
+#define SHMF_SIMPLEX 0x1u /* one ring, A -> B only */
+
+#define SHMF_DEFAULT_CAPACITY ((size_t)1 << 20)
+#define SHMF_DEFAULT_MAX_MESSAGE ((size_t)64 << 10)
+#define SHMF_NAME_MAX 255 /* bytes, including the leading '/' */
+
+typedef struct shmf_channel shmf_channel; /* opaque */
+
+typedef struct shmf_config {
+	size_t capacity;    /* bytes per ring data area: a power of two, 256 .. 2^30 */
+	size_t max_message; /* largest payload; align8(24 + max_message) <= capacity */
+	unsigned mode;      /* permission bits of the segment, default 0600; umask is ignored */
+	unsigned flags;     /* SHMF_SIMPLEX */
+	unsigned spin;      /* busy-poll iterations before sleeping on a futex; default 2000 */
+} shmf_config;
+
+/* Fill in the defaults: 1 MiB per ring, 64 KiB messages, mode 0600, duplex, 2000 spins. */
+SHMF_API void shmf_config_init(shmf_config *cfg);
+
+/* Create the segment `name` ("/name", PROTOCOL.md 9.4) and attach to it as side A. Refuses an
+ * existing name (SHMF_EEXIST). cfg may be NULL for the defaults. */
+SHMF_API int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out);
+
+/* Attach to an existing segment as side B, without waiting. */
+SHMF_API int shmf_open(const char *name, shmf_channel **out);
+
+/* Attach to an existing segment as `side`, waiting up to timeout_ms for it to exist and be ready.
+ * Attaching to a role whose holder died takes it over (PROTOCOL.md 7); a role held by a live
+ * process gives SHMF_EROLEBUSY. */
+SHMF_API int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out);
+
+/* Send one message of len bytes (0 is allowed) on this side's outgoing ring. */
+SHMF_API int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms);
+
+/* Receive one message into buf (cap bytes). On success *len is its length. If cap is too small,
+ * returns SHMF_ETOOSMALL with *len set to the size needed, and the message stays. buf may be NULL
+ * when cap is 0. On any failure the first cap bytes of buf are unspecified. */
+SHMF_API int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms);
+
+/* Zero-copy send: reserve room for up to len bytes in the ring and get a pointer to it in *buf;
+ * write the payload there, then shmf_commit() with the final length (<= len). Until the commit
+ * nothing is visible to the peer. Bytes written there are shared memory the peer can read. */
+SHMF_API int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms);
+SHMF_API int shmf_commit(shmf_channel *ch, size_t len);
+
+/* Zero-copy receive: validate the next message in place and point *msg at its payload; release
+ * it with shmf_release(). TRUST: the payload is shared memory. It passed the CRC and sequence
+ * checks when shmf_peek() returned, but the peer can change it afterwards; copy what you must
+ * trust, and never re-read a value you checked. */
+SHMF_API int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms);
+SHMF_API int shmf_release(shmf_channel *ch);
+
+/* Detach and free the channel. The name and the rings' contents stay. */
+SHMF_API int shmf_close(shmf_channel *ch);
+
+/* Remove the name. Channels that have it attached keep working. */
+SHMF_API int shmf_unlink(const char *name);
+
+/* 0 when name is a valid segment name (PROTOCOL.md 9.4), SHMF_ENAME otherwise. */
+SHMF_API int shmf_name_check(const char *name);
+
+/* Facts about an attached channel. */
+SHMF_API int shmf_side(const shmf_channel *ch);             /* SHMF_SIDE_A or SHMF_SIDE_B */
+SHMF_API size_t shmf_max_message(const shmf_channel *ch);   /* the segment's max_message */
+
+/* One line of English for any value; never NULL. */
+SHMF_API const char *shmf_strerror(int err);
+
+/* The library's version, SHMF_VERSION_STRING of the build that is linked. */
+SHMF_API const char *shmf_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

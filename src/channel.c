@@ -1,0 +1,483 @@
+/* channel.c - the public API: create, attach, send, receive, close (PROTO 7, 8, 9).
+ *
+ * A channel owns one descriptor (which carries the role's OFD lock), one mapping, and the
+ * private state of its two rings. Fast paths (shmf_send, shmf_recv with room or data) make no
+ * system call and allocate nothing; the slow path spins, then sleeps on a futex in slices of at
+ * most 100 ms so that a dead peer is noticed (PROTO 7).
+ */
+#include "internal.h"
+
+#include "atomics.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLICE_NS 100000000LL   /* PROTO 7: the liveness bound */
+#define ATTACH_POLL_NS 1000000 /* PROTO 9.2 */
+#define DEFAULT_SPIN 2000u
+
+struct shmf_channel {
+	int fd;
+	unsigned char *base;
+	uint64_t size;
+	int side;
+	unsigned spin;
+	shmf_geom g;
+	shmf_ring tx, rx;
+	int has_tx, has_rx;
+	unsigned char *role;      /* our role line */
+	unsigned char *peer_role; /* the peer's role line */
+	uint64_t peer_lock;       /* file offset of the peer's lock byte */
+	uint32_t peer_epoch0;     /* the peer's epoch when we attached */
+	int peer_seen;            /* we have seen the peer attached */
+};
+
+void shmf_config_init(shmf_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	memset(cfg, 0, sizeof *cfg);
+	cfg->capacity = SHMF_DEFAULT_CAPACITY;
+	cfg->max_message = SHMF_DEFAULT_MAX_MESSAGE;
+	cfg->mode = 0600;
+	cfg->flags = 0;
+	cfg->spin = DEFAULT_SPIN;
+}
+
+/* Release everything ch holds; errno survives (convention 1). */
+static void destroy(shmf_channel *ch)
+{
+	int e = errno;
+
+	if (ch == NULL)
+		return;
+	shmf_os_unmap(ch->base, ch->size);
+	shmf_os_close(ch->fd);
+	free(ch);
+	errno = e;
+}
+
+static shmf_channel *alloc_channel(void)
+{
+	shmf_channel *ch = calloc(1, sizeof *ch);
+
+	if (ch != NULL) {
+		ch->fd = -1;
+		ch->spin = DEFAULT_SPIN;
+	}
+	return ch;
+}
+
+/* Side A writes ring 0 and reads ring 1; side B the mirror (PROTO 1). */
+static int bind_rings(shmf_channel *ch)
+{
+	unsigned out = ch->side == SHMF_SIDE_A ? 0u : 1u;
+	unsigned in = 1u - out;
+	int rc;
+
+	ch->role = ch->base + SHMF_ROLE_LINE(ch->side);
+	ch->peer_role = ch->base + SHMF_ROLE_LINE(1 - ch->side);
+	ch->peer_lock = SHMF_ROLE_LOCK_OFFSET(1 - ch->side);
+	ch->has_tx = out < ch->g.ring_count;
+	ch->has_rx = in < ch->g.ring_count;
+	if (ch->has_tx) {
+		shmf_ring_bind(&ch->tx, ch->base, out, &ch->g);
+		if ((rc = shmf_ring_writer_attach(&ch->tx)) != 0)
+			return rc;
+	}
+	if (ch->has_rx) {
+		shmf_ring_bind(&ch->rx, ch->base, in, &ch->g);
+		if ((rc = shmf_ring_reader_attach(&ch->rx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* PROTO 7, "Attaching": our role line, state last. */
+static void role_attach(shmf_channel *ch)
+{
+	uint32_t epoch = shmf_sh_load_relaxed32(ch->role + SHMF_R_EPOCH);
+
+	shmf_sh_store_relaxed32(ch->role + SHMF_R_EPOCH, epoch + 1u);
+	shmf_sh_store_relaxed32(ch->role + SHMF_R_PID, shmf_os_pid());
+	shmf_sh_store_relaxed64(ch->role + SHMF_R_ATTACHED_NS, shmf_os_wall_ns());
+	/* Release: pairs with the acquire load of the state in peer_status(). */
+	shmf_sh_store_release32(ch->role + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+
+	/* Acquire: pairs with the peer's release of its state. */
+	uint32_t ps = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
+	ch->peer_epoch0 = shmf_sh_load_relaxed32(ch->peer_role + SHMF_R_EPOCH);
+	ch->peer_seen = ps == SHMF_ROLE_ATTACHED;
+}
+
+int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
+{
+	shmf_config defaults;
+	shmf_channel *ch = NULL;
+	int created = 0;
+	int rc;
+
+	if (out == NULL)
+		return SHMF_EINVAL;
+	*out = NULL;
+	if ((rc = shmf_name_check(name)) != 0)
+		return rc;
+	if (cfg == NULL) {
+		shmf_config_init(&defaults);
+		cfg = &defaults;
+	}
+	if ((ch = alloc_channel()) == NULL)
+		return SHMF_ENOMEM;
+	if ((rc = shmf_geom_from_config(cfg, &ch->g)) != 0)
+		goto out;
+	ch->g.creator_uid = shmf_os_euid();
+	ch->g.created_ns = shmf_os_wall_ns();
+	ch->side = SHMF_SIDE_A;
+	ch->spin = cfg->spin;
+	ch->size = ch->g.total_size;
+	if ((rc = shmf_os_create(name, cfg->mode, &ch->fd)) != 0)
+		goto out;
+	created = 1;
+	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
+		goto out;
+	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
+		goto out;
+	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
+		goto out;
+	if ((rc = bind_rings(ch)) != 0)
+		goto out;
+	role_attach(ch);
+	shmf_segment_format(ch->base, &ch->g); /* publishes init_state last (PROTO 9.1) */
+	*out = ch;
+	return 0;
+out:
+	if (created) {
+		int e = errno;
+		shmf_os_unlink(name);
+		errno = e;
+	}
+	destroy(ch);
+	return rc;
+}
+
+/* One attempt at PROTO 6.2. */
+static int try_attach(const char *name, int side, shmf_channel **out)
+{
+	uint8_t hdr[SHMF_HEADER_SIZE];
+	shmf_os_stat st;
+	shmf_channel *ch;
+	int rc;
+
+	if ((ch = alloc_channel()) == NULL)
+		return SHMF_ENOMEM;
+	ch->side = side;
+	if ((rc = shmf_os_open(name, &ch->fd)) != 0) /* A2 */
+		goto out;
+	if ((rc = shmf_os_fstat(ch->fd, &st)) != 0)
+		goto out;
+	if (!st.regular) { /* A3 */
+		rc = SHMF_EFILETYPE;
+		goto out;
+	}
+	if (st.uid != shmf_os_euid()) { /* A4 */
+		rc = SHMF_EOWNER;
+		goto out;
+	}
+	if (st.size < SHMF_CTL_AREA) { /* A5 */
+		rc = st.size == 0 ? SHMF_ENOTREADY : SHMF_ESIZE;
+		goto out;
+	}
+	ch->size = st.size;
+	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
+		goto out;
+	shmf_header_snapshot(ch->base, hdr);
+	if ((rc = shmf_header_validate(hdr, st.size, st.uid, st.mode, &ch->g)) != 0) /* A6-A15 */
+		goto out;
+	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(side))) != 0) /* A16 */
+		goto out;
+	/* A17. Acquire: pairs with the previous holder's release of its state. */
+	uint32_t state = shmf_sh_load_acquire32(ch->base + SHMF_ROLE_LINE(side) + SHMF_R_STATE);
+	if (state > SHMF_ROLE_DETACHED) {
+		rc = SHMF_EROLE;
+		goto out;
+	}
+	if ((rc = bind_rings(ch)) != 0) /* A18 and the repairs of PROTO 7 */
+		goto out;
+	role_attach(ch);
+	*out = ch;
+	return 0;
+out:
+	destroy(ch);
+	return rc;
+}
+
+int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
+{
+	int64_t deadline = 0;
+	int rc;
+
+	if (out == NULL)
+		return SHMF_EINVAL;
+	*out = NULL;
+	if (side != SHMF_SIDE_A && side != SHMF_SIDE_B)
+		return SHMF_EINVAL;
+	if (timeout_ms < -1)
+		return SHMF_EINVAL;
+	if ((rc = shmf_name_check(name)) != 0)
+		return rc;
+	if (timeout_ms > 0)
+		deadline = shmf_os_now_ns() + (int64_t)timeout_ms * 1000000;
+	for (;;) {
+		rc = try_attach(name, side, out);
+		if (rc != SHMF_ENOENT && rc != SHMF_ENOTREADY)
+			return rc;
+		if (timeout_ms == 0 || (timeout_ms > 0 && shmf_os_now_ns() >= deadline))
+			return rc;
+		shmf_os_sleep_ns(ATTACH_POLL_NS);
+	}
+}
+
+int shmf_open(const char *name, shmf_channel **out)
+{
+	return shmf_attach(name, SHMF_SIDE_B, 0, out);
+}
+
+/* ---- waiting (PROTO 7, 8) ------------------------------------------------------------------ */
+
+/* The peer's liveness as the table of PROTO 7 defines it. check_lock costs one system call. */
+static int peer_status(shmf_channel *ch, int check_lock)
+{
+	/* Acquire: pairs with the release of the peer's state in role_attach() / shmf_close(). */
+	uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
+	uint32_t epoch = shmf_sh_load_relaxed32(ch->peer_role + SHMF_R_EPOCH);
+
+	switch (state) {
+	case SHMF_ROLE_NEVER:
+		return 0;
+	case SHMF_ROLE_ATTACHED:
+		ch->peer_seen = 1;
+		if (check_lock && shmf_os_lock_free(ch->fd, ch->peer_lock) == 1)
+			return SHMF_EPEERGONE;
+		return 0;
+	case SHMF_ROLE_DETACHED:
+		return (ch->peer_seen || epoch != ch->peer_epoch0) ? SHMF_EPEERCLOSED : 0;
+	default:
+		return SHMF_EROLE;
+	}
+}
+
+typedef struct waiter {
+	int timeout_ms;
+	int64_t deadline;   /* CLOCK_MONOTONIC ns, or -1 */
+	int64_t next_check; /* when to test the peer's lock again */
+	int spun;
+	int peer_err;       /* the peer is gone or closed: report it once the ring is drained */
+} waiter;
+
+static void waiter_init(waiter *w, int timeout_ms)
+{
+	w->timeout_ms = timeout_ms;
+	w->deadline = timeout_ms > 0 ? shmf_os_now_ns() + (int64_t)timeout_ms * 1000000 : -1;
+	w->next_check = 0;
+	w->spun = 0;
+	w->peer_err = 0;
+}
+
+/* Called after an operation returned SHMF_EAGAIN. Returns 0 when the operation should be tried
+ * again, or the error to return. */
+static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
+{
+	unsigned char *word;
+	int64_t now, until;
+	int rc;
+
+	if (w->peer_err != 0)
+		return w->peer_err; /* the ring was re-checked after the peer left: drained */
+	if (w->timeout_ms == 0)
+		return SHMF_EAGAIN;
+	if (!w->spun) {
+		w->spun = 1;
+		for (unsigned i = 0; i < ch->spin; i++) {
+			if (shmf_ring_peer_moved(r, reader))
+				return 0;
+			shmf_cpu_relax();
+		}
+	}
+	now = shmf_os_now_ns();
+	if (w->deadline >= 0 && now >= w->deadline)
+		return SHMF_ETIMEDOUT;
+	rc = peer_status(ch, now >= w->next_check);
+	if (now >= w->next_check)
+		w->next_check = now + SLICE_NS;
+	if (rc == SHMF_EPEERGONE || rc == SHMF_EPEERCLOSED) {
+		w->peer_err = rc; /* try once more: data it left is delivered first */
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+
+	word = shmf_ring_wait_word(r, reader);
+	shmf_sh_store_relaxed32(word, 1); /* W1 */
+	shmf_fence_seq_cst();             /* W2: pairs with the fence in shmf_ring_wake() */
+	if (shmf_ring_peer_moved(r, reader)) { /* W3 */
+		shmf_sh_store_relaxed32(word, 0);
+		return 0;
+	}
+	until = now + SLICE_NS;
+	if (w->deadline >= 0 && w->deadline < until)
+		until = w->deadline;
+	shmf_os_futex_wait(word, 1, until); /* W4 */
+	shmf_sh_store_relaxed32(word, 0);
+	return 0;
+}
+
+int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
+{
+	waiter w;
+	int rc;
+
+	if (ch == NULL || (msg == NULL && len != 0) || timeout_ms < -1)
+		return SHMF_EINVAL;
+	if (!ch->has_tx)
+		return SHMF_ENOTSUP;
+	rc = shmf_ring_write(&ch->tx, msg, len);
+	if (rc != SHMF_EAGAIN || timeout_ms == 0)
+		return rc;
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
+		rc = shmf_ring_write(&ch->tx, msg, len);
+		if (rc != SHMF_EAGAIN)
+			return rc;
+	}
+	return rc;
+}
+
+int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
+{
+	unsigned char *p = NULL;
+	waiter w;
+	int rc;
+
+	if (ch == NULL || buf == NULL || timeout_ms < -1)
+		return SHMF_EINVAL;
+	if (!ch->has_tx)
+		return SHMF_ENOTSUP;
+	rc = shmf_ring_reserve(&ch->tx, len, &p);
+	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
+		waiter_init(&w, timeout_ms);
+		while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
+			rc = shmf_ring_reserve(&ch->tx, len, &p);
+			if (rc != SHMF_EAGAIN)
+				break;
+		}
+	}
+	if (rc == 0)
+		*buf = p;
+	return rc;
+}
+
+int shmf_commit(shmf_channel *ch, size_t len)
+{
+	if (ch == NULL)
+		return SHMF_EINVAL;
+	if (!ch->has_tx)
+		return SHMF_ENOTSUP;
+	return shmf_ring_commit(&ch->tx, len, 0);
+}
+
+int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	size_t n = 0;
+	waiter w;
+	int rc;
+
+	if (ch == NULL || len == NULL || (buf == NULL && cap != 0) || timeout_ms < -1)
+		return SHMF_EINVAL;
+	if (!ch->has_rx)
+		return SHMF_ENOTSUP;
+	rc = shmf_ring_read(&ch->rx, buf, cap, &n);
+	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
+		waiter_init(&w, timeout_ms);
+		while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+			rc = shmf_ring_read(&ch->rx, buf, cap, &n);
+			if (rc != SHMF_EAGAIN)
+				break;
+		}
+	}
+	if (rc == 0 || rc == SHMF_ETOOSMALL)
+		*len = n;
+	return rc;
+}
+
+int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
+{
+	const void *p = NULL;
+	size_t n = 0;
+	waiter w;
+	int rc;
+
+	if (ch == NULL || msg == NULL || len == NULL || timeout_ms < -1)
+		return SHMF_EINVAL;
+	if (!ch->has_rx)
+		return SHMF_ENOTSUP;
+	rc = shmf_ring_peek(&ch->rx, &p, &n);
+	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
+		waiter_init(&w, timeout_ms);
+		while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+			rc = shmf_ring_peek(&ch->rx, &p, &n);
+			if (rc != SHMF_EAGAIN)
+				break;
+		}
+	}
+	if (rc == 0) {
+		*msg = p;
+		*len = n;
+	}
+	return rc;
+}
+
+int shmf_release(shmf_channel *ch)
+{
+	if (ch == NULL)
+		return SHMF_EINVAL;
+	if (!ch->has_rx)
+		return SHMF_ENOTSUP;
+	return shmf_ring_release(&ch->rx);
+}
+
+int shmf_close(shmf_channel *ch)
+{
+	if (ch == NULL)
+		return 0;
+	/* Release: pairs with the acquire in the peer's peer_status(); every frame we published
+	 * is visible to a peer that sees "detached". */
+	shmf_sh_store_release32(ch->role + SHMF_R_STATE, SHMF_ROLE_DETACHED);
+	/* Wake a peer that sleeps on either ring, so it sees us leave now, not at its next slice. */
+	if (ch->has_tx)
+		shmf_ring_wake(shmf_ring_wait_word(&ch->tx, 1));
+	if (ch->has_rx)
+		shmf_ring_wake(shmf_ring_wait_word(&ch->rx, 0));
+	destroy(ch); /* closing the descriptor drops the role lock */
+	return 0;
+}
+
+int shmf_unlink(const char *name)
+{
+	int rc = shmf_name_check(name);
+
+	if (rc != 0)
+		return rc;
+	return shmf_os_unlink(name);
+}
+
+int shmf_side(const shmf_channel *ch)
+{
+	return ch == NULL ? SHMF_EINVAL : ch->side;
+}
+
+size_t shmf_max_message(const shmf_channel *ch)
+{
+	return ch == NULL ? 0 : ch->g.max_message;
+}

@@ -1,0 +1,101 @@
+/* frame.c - the SHMF/1 frame codec (PROTO 4) and the per-frame checks R3..R9 (PROTO 6.3).
+ *
+ * Pure: these functions read only the private buffers they are given, never past buf + len,
+ * allocate nothing and make no system call, so fuzz/frame.c can drive them alone. The ring
+ * reader (ring.c) calls the same checks, in the same order, on the copies it takes from shared
+ * memory.
+ */
+#include "internal.h"
+
+#include "bytes.h"
+
+void shmf_frame_hdr_decode(const uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h)
+{
+	h->crc = shmf_ld32(raw + SHMF_F_CRC);
+	h->length = shmf_ld32(raw + SHMF_F_LENGTH);
+	h->seq = shmf_ld64(raw + SHMF_F_SEQ);
+	h->type = shmf_ld16(raw + SHMF_F_TYPE);
+	h->flags = shmf_ld16(raw + SHMF_F_FLAGS);
+	h->reserved = shmf_ld32(raw + SHMF_F_RESERVED);
+}
+
+/* The CRC covers header bytes 0x04..0x17, then the payload (PROTO 4). The payload's own CRC is
+ * passed in so that a writer can fold it into its copy loop and a reader into its copy-out. */
+uint32_t shmf_frame_crc(const uint8_t raw[SHMF_FRAME_HEADER], const void *payload, size_t len)
+{
+	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
+	return len ? shmf_crc32c(crc, payload, len) : crc;
+}
+
+void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type, uint32_t length,
+                           uint64_t seq, const void *payload)
+{
+	shmf_st32(raw + SHMF_F_CRC, 0);
+	shmf_st32(raw + SHMF_F_LENGTH, length);
+	shmf_st64(raw + SHMF_F_SEQ, seq);
+	shmf_st16(raw + SHMF_F_TYPE, type);
+	shmf_st16(raw + SHMF_F_FLAGS, 0);
+	shmf_st32(raw + SHMF_F_RESERVED, 0);
+	shmf_st32(raw + SHMF_F_CRC,
+	          shmf_frame_crc(raw, payload, type == SHMF_TYPE_MSG ? length : 0));
+}
+
+int shmf_frame_check_type(const shmf_frame_hdr *h)
+{
+	if (h->type != SHMF_TYPE_MSG && h->type != SHMF_TYPE_PAD)
+		return SHMF_ETYPE; /* R4 */
+	if (h->flags != 0 || h->reserved != 0)
+		return SHMF_EFLAGS; /* R5 */
+	return 0;
+}
+
+/* R6. tail: bytes from the frame to the end of the data area; avail: published bytes from the
+ * frame on. Both are at most the capacity (2^30), and length < 2^32, so no sum overflows. */
+int shmf_frame_check_length(const shmf_frame_hdr *h, uint64_t tail, uint64_t avail,
+                            uint32_t max_message)
+{
+	if (h->type == SHMF_TYPE_PAD) {
+		if ((uint64_t)SHMF_FRAME_HEADER + h->length != tail || tail > avail)
+			return SHMF_ELENGTH;
+		return 0;
+	}
+	uint64_t size = shmf_frame_size(h->length);
+	if (h->length > max_message || size > tail || size > avail)
+		return SHMF_ELENGTH;
+	return 0;
+}
+
+/* R8, on private copies only. */
+int shmf_frame_check_crc(const shmf_frame_hdr *h, const uint8_t raw[SHMF_FRAME_HEADER],
+                         const void *payload)
+{
+	size_t len = h->type == SHMF_TYPE_MSG ? h->length : 0;
+	return shmf_frame_crc(raw, payload, len) == h->crc ? 0 : SHMF_ECRC;
+}
+
+int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect)
+{
+	return h->seq == expect ? 0 : SHMF_ESEQ; /* R9 */
+}
+
+int shmf_frame_decode(const uint8_t *buf, size_t len, uint32_t max_message, uint64_t expect_seq,
+                      shmf_frame_hdr *h, const uint8_t **payload)
+{
+	int rc;
+
+	if (buf == NULL || h == NULL || payload == NULL)
+		return SHMF_EINVAL;
+	if (len < SHMF_FRAME_HEADER)
+		return SHMF_EPOS; /* R3 */
+	shmf_frame_hdr_decode(buf, h);
+	if ((rc = shmf_frame_check_type(h)) != 0)
+		return rc;
+	if ((rc = shmf_frame_check_length(h, len, len, max_message)) != 0)
+		return rc;
+	if ((rc = shmf_frame_check_crc(h, buf, buf + SHMF_FRAME_HEADER)) != 0)
+		return rc;
+	if ((rc = shmf_frame_check_seq(h, expect_seq)) != 0)
+		return rc;
+	*payload = buf + SHMF_FRAME_HEADER;
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* os_linux.c - every system call libshmframe makes, and nothing else.
+ *
+ * Each function maps the kernel's answer to an SHMF code; where errno adds detail it is left set
+ * (SHMF_ESYS). Nothing here interprets segment contents. A port to another kernel replaces this
+ * file alone.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static int from_errno(int e)
+{
+	switch (e) {
+	case EEXIST: return SHMF_EEXIST;
+	case ENOENT: return SHMF_ENOENT;
+	case EACCES:
+	case EPERM: return SHMF_EACCES;
+	case ENOSPC: return SHMF_ENOSPC;
+	case ENOMEM: return SHMF_ENOMEM;
+	case ELOOP:  /* a symbolic link under the name (O_NOFOLLOW) */
+	case EISDIR:
+	case ENXIO:
+	case ENODEV:
+	case ENOTDIR: return SHMF_EFILETYPE;
+	case EINVAL:
+	case ENAMETOOLONG: return SHMF_ENAME;
+	default: errno = e; return SHMF_ESYS;
+	}
+}
+
+int shmf_os_create(const char *name, unsigned mode, int *fd)
+{
+	int f = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode & 0777u));
+	if (f < 0)
+		return from_errno(errno);
+	/* The umask may have removed bits the caller asked for; set them exactly (PROTO 9.1). */
+	if (fchmod(f, (mode_t)(mode & 0777u)) != 0) {
+		int e = errno;
+		close(f);
+		shm_unlink(name);
+		return from_errno(e);
+	}
+	*fd = f;
+	return 0;
+}
+
+int shmf_os_open(const char *name, int *fd)
+{
+	/* O_NONBLOCK: a FIFO squatting on the name must not block the open. */
+	int f = shm_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+	if (f < 0)
+		return from_errno(errno);
+	*fd = f;
+	return 0;
+}
+
+int shmf_os_fstat(int fd, shmf_os_stat *st)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return from_errno(errno);
+	st->regular = S_ISREG(sb.st_mode) ? 1 : 0;
+	st->uid = (uint32_t)sb.st_uid;
+	st->mode = (uint32_t)(sb.st_mode & 07777);
+	st->size = sb.st_size < 0 ? 0 : (uint64_t)sb.st_size;
+	return 0;
+}
+
+int shmf_os_allocate(int fd, uint64_t size)
+{
+	int e;
+
+	if (size > (uint64_t)INT64_MAX)
+		return SHMF_EINVAL;
+	if (ftruncate(fd, (off_t)size) != 0)
+		return from_errno(errno);
+	/* Reserve every page now: a full /dev/shm fails here, not with SIGBUS at first touch. */
+	e = posix_fallocate(fd, 0, (off_t)size);
+	if (e != 0)
+		return from_errno(e);
+	return 0;
+}
+
+int shmf_os_map(int fd, uint64_t size, unsigned char **base)
+{
+	void *p;
+
+	if (size == 0 || size > (uint64_t)SIZE_MAX)
+		return SHMF_ESIZE;
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return from_errno(errno);
+	*base = p;
+	return 0;
+}
+
+void shmf_os_unmap(unsigned char *base, uint64_t size)
+{
+	if (base != NULL)
+		munmap(base, (size_t)size);
+}
+
+void shmf_os_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int shmf_os_unlink(const char *name)
+{
+	if (shm_unlink(name) != 0)
+		return from_errno(errno);
+	return 0;
+}
+
+static void lock_desc(struct flock *fl, uint64_t offset)
+{
+	fl->l_type = F_WRLCK;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = (off_t)offset;
+	fl->l_len = 1;
+	fl->l_pid = 0; /* required by F_OFD_* */
+}
+
+int shmf_os_lock(int fd, uint64_t offset)
+{
+	struct flock fl = {0};
+
+	lock_desc(&fl, offset);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		return SHMF_EROLEBUSY;
+	return from_errno(errno);
+}
+
+int shmf_os_lock_free(int fd, uint64_t offset)
+{
+	struct flock fl = {0};
+
+	lock_desc(&fl, offset);
+	if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+		return from_errno(errno);
+	return fl.l_type == F_UNLCK ? 1 : 0;
+}
+
+/* Sleep while *word == expect, until woken or until the CLOCK_MONOTONIC deadline (absolute, ns;
+ * negative for none). Shared futex: no FUTEX_PRIVATE_FLAG, the word lives in a MAP_SHARED mapping
+ * that other processes wait on too (PROTO 8). Returns 0 whatever the reason for waking; the caller
+ * re-checks everything. */
+int shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns)
+{
+	struct timespec ts, *tp = NULL;
+
+	if (deadline_ns >= 0) {
+		ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+		ts.tv_nsec = (long)(deadline_ns % 1000000000);
+		tp = &ts;
+	}
+	(void)syscall(SYS_futex, (uint32_t *)(void *)word, FUTEX_WAIT_BITSET, expect, tp, NULL,
+	              FUTEX_BITSET_MATCH_ANY);
+	return 0;
+}
+
+void shmf_os_futex_wake(unsigned char *word)
+{
+	(void)syscall(SYS_futex, (uint32_t *)(void *)word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+int64_t shmf_os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint64_t shmf_os_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void shmf_os_sleep_ns(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+uint32_t shmf_os_euid(void)
+{
+	return (uint32_t)geteuid();
+}
+
+uint32_t shmf_os_pid(void)
+{
+	return (uint32_t)getpid();
+}
