@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ROUNDS 10
+#define ROUNDS     10
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int rc)

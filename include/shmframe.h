@@ -101,9 +101,9 @@ enum shmf_side { SHMF_SIDE_A = 0, SHMF_SIDE_B = 1 };
 /* Config flags. */
 #define SHMF_SIMPLEX 0x1u /* one ring, A -> B only */
 
-#define SHMF_DEFAULT_CAPACITY ((size_t)1 << 20)
+#define SHMF_DEFAULT_CAPACITY    ((size_t)1 << 20)
 #define SHMF_DEFAULT_MAX_MESSAGE ((size_t)64 << 10)
-#define SHMF_NAME_MAX 255 /* bytes, including the leading '/' */
+#define SHMF_NAME_MAX            255 /* bytes, including the leading '/' */
 
 typedef struct shmf_channel shmf_channel; /* opaque */
 
@@ -161,8 +161,8 @@ SHMF_API int shmf_unlink(const char *name);
 SHMF_API int shmf_name_check(const char *name);
 
 /* Facts about an attached channel. */
-SHMF_API int shmf_side(const shmf_channel *ch);             /* SHMF_SIDE_A or SHMF_SIDE_B */
-SHMF_API size_t shmf_max_message(const shmf_channel *ch);   /* the segment's max_message */
+SHMF_API int shmf_side(const shmf_channel *ch);           /* SHMF_SIDE_A or SHMF_SIDE_B */
+SHMF_API size_t shmf_max_message(const shmf_channel *ch); /* the segment's max_message */
 
 /* One line of English for any value; never NULL. */
 SHMF_API const char *shmf_strerror(int err);

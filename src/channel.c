@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLICE_NS 100000000LL   /* PROTO 7: the liveness bound */
-#define ATTACH_POLL_NS 1000000 /* PROTO 9.2 */
-#define DEFAULT_SPIN 2000u
+#define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
+#define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
+#define DEFAULT_SPIN   2000u
 
 struct shmf_channel {
 	int fd;
@@ -254,8 +254,7 @@ static int peer_status(shmf_channel *ch, int check_lock)
 	uint32_t epoch = shmf_sh_load_relaxed32(ch->peer_role + SHMF_R_EPOCH);
 
 	switch (state) {
-	case SHMF_ROLE_NEVER:
-		return 0;
+	case SHMF_ROLE_NEVER: return 0;
 	case SHMF_ROLE_ATTACHED:
 		ch->peer_seen = 1;
 		if (check_lock && shmf_os_lock_free(ch->fd, ch->peer_lock) == 1)
@@ -263,8 +262,7 @@ static int peer_status(shmf_channel *ch, int check_lock)
 		return 0;
 	case SHMF_ROLE_DETACHED:
 		return (ch->peer_seen || epoch != ch->peer_epoch0) ? SHMF_EPEERCLOSED : 0;
-	default:
-		return SHMF_EROLE;
+	default: return SHMF_EROLE;
 	}
 }
 
@@ -273,7 +271,7 @@ typedef struct waiter {
 	int64_t deadline;   /* CLOCK_MONOTONIC ns, or -1 */
 	int64_t next_check; /* when to test the peer's lock again */
 	int spun;
-	int peer_err;       /* the peer is gone or closed: report it once the ring is drained */
+	int peer_err; /* the peer is gone or closed: report it once the ring is drained */
 } waiter;
 
 static void waiter_init(waiter *w, int timeout_ms)
@@ -319,8 +317,8 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		return rc;
 
 	word = shmf_ring_wait_word(r, reader);
-	shmf_sh_store_relaxed32(word, 1); /* W1 */
-	shmf_fence_seq_cst();             /* W2: pairs with the fence in shmf_ring_wake() */
+	shmf_sh_store_relaxed32(word, 1);      /* W1 */
+	shmf_fence_seq_cst();                  /* W2: pairs with the fence in shmf_ring_wake() */
 	if (shmf_ring_peer_moved(r, reader)) { /* W3 */
 		shmf_sh_store_relaxed32(word, 0);
 		return 0;
@@ -454,7 +452,8 @@ int shmf_close(shmf_channel *ch)
 	/* Release: pairs with the acquire in the peer's peer_status(); every frame we published
 	 * is visible to a peer that sees "detached". */
 	shmf_sh_store_release32(ch->role + SHMF_R_STATE, SHMF_ROLE_DETACHED);
-	/* Wake a peer that sleeps on either ring, so it sees us leave now, not at its next slice. */
+	/* Wake a peer that sleeps on either ring, so it sees us leave now, not at its next slice.
+	 */
 	if (ch->has_tx)
 		shmf_ring_wake(shmf_ring_wait_word(&ch->tx, 1));
 	if (ch->has_rx)

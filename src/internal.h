@@ -41,16 +41,16 @@ typedef struct shmf_frame_hdr {
 
 SHMF_HIDDEN void shmf_frame_hdr_decode(const uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h);
 /* Encode a header with its CRC. payload is read only for MSG frames. */
-SHMF_HIDDEN void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type, uint32_t length,
-                                       uint64_t seq, const void *payload);
+SHMF_HIDDEN void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type,
+                                       uint32_t length, uint64_t seq, const void *payload);
 /* The frame CRC given the CRC of its payload (shmf_crc32c(0, payload, len), 0 for none). */
 SHMF_HIDDEN uint32_t shmf_frame_crc(const uint8_t raw[SHMF_FRAME_HEADER], const void *payload,
                                     size_t len);
-SHMF_HIDDEN int shmf_frame_check_type(const shmf_frame_hdr *h);                  /* R4, R5 */
+SHMF_HIDDEN int shmf_frame_check_type(const shmf_frame_hdr *h); /* R4, R5 */
 SHMF_HIDDEN int shmf_frame_check_length(const shmf_frame_hdr *h, uint64_t tail, uint64_t avail,
-                                        uint32_t max_message);                   /* R6 */
+                                        uint32_t max_message); /* R6 */
 SHMF_HIDDEN int shmf_frame_check_crc(const shmf_frame_hdr *h, const uint8_t raw[SHMF_FRAME_HEADER],
-                                     const void *payload);                       /* R8 */
+                                     const void *payload);                      /* R8 */
 SHMF_HIDDEN int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect); /* R9 */
 /* R3..R9 on a frame at the start of a private buffer of len bytes, which stands for both the
  * room to the end of the data area and the published bytes. On success *payload points into buf. */
@@ -85,15 +85,15 @@ typedef struct shmf_ring {
 	uint64_t cap;
 	uint64_t mask;
 	uint32_t max_message;
-	int err;             /* sticky reject, 0 if none (PROTO 6.4) */
+	int err; /* sticky reject, 0 if none (PROTO 6.4) */
 	/* private state: the positions are ours, the shared copies are only written (PROTO 6.1) */
-	uint64_t pos;        /* writer: wpos; reader: rpos */
-	uint64_t seq;        /* writer: next seq; reader: expected seq */
-	uint64_t peer;       /* latest validated snapshot of the peer's position */
+	uint64_t pos;  /* writer: wpos; reader: rpos */
+	uint64_t seq;  /* writer: next seq; reader: expected seq */
+	uint64_t peer; /* latest validated snapshot of the peer's position */
 	/* zero-copy state */
-	int pending;         /* a reserve or peek is outstanding */
-	uint64_t pend_len;   /* reserved or peeked payload length */
-	uint64_t pend_size;  /* its frame size */
+	int pending;        /* a reserve or peek is outstanding */
+	uint64_t pend_len;  /* reserved or peeked payload length */
+	uint64_t pend_size; /* its frame size */
 } shmf_ring;
 
 SHMF_HIDDEN void shmf_ring_bind(shmf_ring *r, unsigned char *base, unsigned ring,
@@ -105,7 +105,8 @@ SHMF_HIDDEN int shmf_ring_reader_attach(shmf_ring *r);
 /* Writer. reserve returns SHMF_EAGAIN when the ring lacks room. */
 SHMF_HIDDEN int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload);
 SHMF_HIDDEN int shmf_ring_commit(shmf_ring *r, size_t len, uint32_t payload_crc);
-SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg, size_t len); /* reserve+copy+commit */
+SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg,
+                                size_t len); /* reserve+copy+commit */
 /* Reader. SHMF_EAGAIN when empty. */
 SHMF_HIDDEN int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len);
 SHMF_HIDDEN int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len);
@@ -121,7 +122,7 @@ SHMF_HIDDEN void shmf_ring_wake(unsigned char *word);
 typedef struct shmf_os_stat {
 	uint64_t size;
 	uint32_t uid;
-	uint32_t mode;  /* permission bits */
+	uint32_t mode; /* permission bits */
 	int regular;
 } shmf_os_stat;
 
@@ -133,12 +134,12 @@ SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);
 SHMF_HIDDEN void shmf_os_unmap(unsigned char *base, uint64_t size);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);
-SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset);       /* 0 or SHMF_EROLEBUSY */
-SHMF_HIDDEN int shmf_os_lock_free(int fd, uint64_t offset);  /* 1 free, 0 held, <0 error */
+SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset);      /* 0 or SHMF_EROLEBUSY */
+SHMF_HIDDEN int shmf_os_lock_free(int fd, uint64_t offset); /* 1 free, 0 held, <0 error */
 SHMF_HIDDEN int shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
 SHMF_HIDDEN void shmf_os_futex_wake(unsigned char *word);
-SHMF_HIDDEN int64_t shmf_os_now_ns(void);      /* CLOCK_MONOTONIC */
-SHMF_HIDDEN uint64_t shmf_os_wall_ns(void);    /* CLOCK_REALTIME */
+SHMF_HIDDEN int64_t shmf_os_now_ns(void);   /* CLOCK_MONOTONIC */
+SHMF_HIDDEN uint64_t shmf_os_wall_ns(void); /* CLOCK_REALTIME */
 SHMF_HIDDEN void shmf_os_sleep_ns(int64_t ns);
 SHMF_HIDDEN uint32_t shmf_os_euid(void);
 SHMF_HIDDEN uint32_t shmf_os_pid(void);

@@ -29,7 +29,7 @@ static int from_errno(int e)
 	case EPERM: return SHMF_EACCES;
 	case ENOSPC: return SHMF_ENOSPC;
 	case ENOMEM: return SHMF_ENOMEM;
-	case ELOOP:  /* a symbolic link under the name (O_NOFOLLOW) */
+	case ELOOP: /* a symbolic link under the name (O_NOFOLLOW) */
 	case EISDIR:
 	case ENXIO:
 	case ENODEV:
@@ -42,7 +42,8 @@ static int from_errno(int e)
 
 int shmf_os_create(const char *name, unsigned mode, int *fd)
 {
-	int f = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode & 0777u));
+	int f = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                 (mode_t)(mode & 0777u));
 	if (f < 0)
 		return from_errno(errno);
 	/* The umask may have removed bits the caller asked for; set them exactly (PROTO 9.1). */
@@ -198,7 +199,8 @@ uint64_t shmf_os_wall_ns(void)
 
 void shmf_os_sleep_ns(int64_t ns)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000),
+	                      .tv_nsec = (long)(ns % 1000000000)};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 	}

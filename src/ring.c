@@ -77,7 +77,8 @@ static int frame_at_has_seq(const shmf_ring *r, uint64_t p, uint64_t room, uint6
 		return 0;
 	shmf_sh_copy_out(raw, r->data + off, sizeof raw);
 	shmf_frame_hdr_decode(raw, &h);
-	if (shmf_frame_check_type(&h) != 0 || shmf_frame_check_length(&h, tail, room, r->max_message))
+	if (shmf_frame_check_type(&h) != 0 ||
+	    shmf_frame_check_length(&h, tail, room, r->max_message))
 		return 0;
 	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
 	if (h.type == SHMF_TYPE_MSG)
@@ -110,8 +111,8 @@ int shmf_ring_writer_attach(shmf_ring *r)
 	r->peer = rd;
 	r->err = 0;
 	r->pending = 0;
-	/* Repair (PROTO 7): a writer that died between storing wseq and publishing wpos left a whole
-	 * frame with seq == wseq - 1 at wpos. It was never committed: reuse its number. */
+	/* Repair (PROTO 7): a writer that died between storing wseq and publishing wpos left a
+	 * whole frame with seq == wseq - 1 at wpos. It was never committed: reuse its number. */
 	uint64_t p = skip_short_tail(r, w);
 	if (s != 0 && p - rd <= r->cap && frame_at_has_seq(r, p, r->cap - (p - rd), s - 1u))
 		r->seq = s - 1u;
@@ -180,8 +181,8 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 		/* End the lap (PROTO 5.2 step 1). */
 		if (tail >= SHMF_FRAME_HEADER) {
 			uint8_t raw[SHMF_FRAME_HEADER];
-			shmf_frame_hdr_encode(raw, SHMF_TYPE_PAD, (uint32_t)(tail - SHMF_FRAME_HEADER),
-			                      r->seq, NULL);
+			shmf_frame_hdr_encode(raw, SHMF_TYPE_PAD,
+			                      (uint32_t)(tail - SHMF_FRAME_HEADER), r->seq, NULL);
 			shmf_sh_copy_in(r->data + (r->pos & r->mask), raw, sizeof raw);
 			publish(r, tail);
 		} else {
@@ -214,7 +215,8 @@ static int commit(shmf_ring *r, size_t len, const void *src)
 	                      src != NULL ? src : (const void *)(dst + SHMF_FRAME_HEADER));
 	shmf_sh_copy_in(dst, raw, sizeof raw);
 	/* Zero the alignment bytes, so nothing stale or private rides along (PROTO 4). */
-	shmf_sh_copy_in(dst + SHMF_FRAME_HEADER + len, zeros, (size_t)(size - SHMF_FRAME_HEADER - len));
+	shmf_sh_copy_in(dst + SHMF_FRAME_HEADER + len, zeros,
+	                (size_t)(size - SHMF_FRAME_HEADER - len));
 	r->pending = 0;
 	publish(r, size);
 	shmf_ring_wake(r->ctl + SHMF_C_RWAIT);
@@ -317,7 +319,8 @@ int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 		return SHMF_ETOOSMALL; /* R7: the frame stays */
 	/* Copy out, then verify the copy (PROTO 6.1 rule 2). */
 	shmf_sh_copy_out(buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, h.length);
-	if ((rc = shmf_frame_check_crc(&h, raw, buf)) != 0 || (rc = shmf_frame_check_seq(&h, r->seq)) != 0)
+	if ((rc = shmf_frame_check_crc(&h, raw, buf)) != 0 ||
+	    (rc = shmf_frame_check_seq(&h, r->seq)) != 0)
 		return reject(r, rc, 1);
 	consume(r, shmf_frame_size(h.length));
 	return 0;

@@ -99,8 +99,8 @@ static int all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size,
-                         uint32_t file_uid, uint32_t file_mode, shmf_geom *g)
+int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size, uint32_t file_uid,
+                         uint32_t file_mode, shmf_geom *g)
 {
 	shmf_geom want;
 	uint32_t magic = shmf_ld32(hdr + SHMF_H_MAGIC);
@@ -140,7 +140,8 @@ int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size
 		return SHMF_ELAYOUT;
 	layout(&want);
 	if (shmf_ld64(hdr + SHMF_H_RING0_DATA) != want.data_off[0] ||
-	    shmf_ld64(hdr + SHMF_H_RING1_DATA) != want.data_off[1])
+	    shmf_ld64(hdr + SHMF_H_RING1_DATA) != want.data_off[1] ||
+	    (shmf_ld32(hdr + SHMF_H_MODE) & ~0777u) != 0)
 		return SHMF_ELAYOUT;
 	/* A13 */
 	if (shmf_ld64(hdr + SHMF_H_TOTAL_SIZE) != want.total_size || file_size != want.total_size)
