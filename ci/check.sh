@@ -15,12 +15,12 @@ export ROOT
 # shellcheck source=ci/lib.sh
 . "$ROOT/ci/lib.sh"
 
-ALL_STAGES="deps gcc-release clang-asan-ubsan"
+ALL_STAGES="deps format gcc-release clang-asan-ubsan clang-tsan valgrind coverage static model install"
 
 usage() {
 	echo "usage: ci/check.sh [--list] [STAGE...]"
 	echo "stages: $ALL_STAGES"
-	echo "aliases: release=gcc-release asan=clang-asan-ubsan"
+	echo "aliases: release=gcc-release asan=clang-asan-ubsan tsan=clang-tsan"
 }
 
 stages=()
@@ -30,6 +30,7 @@ for arg in "$@"; do
 	--list) echo "$ALL_STAGES" | tr ' ' '\n'; exit 0 ;;
 	release) stages+=(gcc-release) ;;
 	asan) stages+=(clang-asan-ubsan) ;;
+	tsan) stages+=(clang-tsan) ;;
 	*)
 		if [[ " $ALL_STAGES " == *" $arg "* ]]; then stages+=("$arg"); else
 			usage >&2; exit 2

@@ -8,7 +8,8 @@ ARTIFACTS="$ROOT/ci-artifacts"
 mkdir -p "$CI_BUILD" "$ARTIFACTS"
 
 # Debian packages the stages use. deps installs the missing ones.
-PACKAGES="build-essential cmake pkg-config check python3 clang libclang-rt-14-dev"
+PACKAGES="build-essential cmake pkg-config check python3 clang libclang-rt-14-dev clang-tidy
+clang-tools clang-format cppcheck valgrind gcovr spin afl++ util-linux"
 
 SUMMARY=()
 FAILED=0
@@ -80,6 +81,124 @@ stage_clang_asan_ubsan() {
 		-DSHMF_SANITIZE=address,undefined || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		run_ctest asan -LE long
+}
+
+stage_clang_tsan() {
+	configure_build tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DSHMF_SANITIZE=thread || return 1
+	# setarch -R: TSan's fixed shadow layout needs ASLR off where mmap entropy is high.
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); CI_BUILD='$CI_BUILD' ARTIFACTS='$ARTIFACTS' JOBS=$JOBS run_ctest tsan -L 'threads|multiproc' -R '^(threads|channel|multiproc)\$'"
+	local rc=$?
+	FIGURE="$(grep -Eo 'tests passed, [0-9]+ tests failed out of [0-9]+' "$ARTIFACTS/ctest-tsan.log" | tail -1 | awk '{print $NF " tests, " $3 " failed"}')"
+	grep -q "ThreadSanitizer" "$ARTIFACTS/ctest-tsan.log" && { echo "TSan reports found"; rc=1; }
+	return $rc
+}
+
+# memcheck over the unit tests, in-process (CK_FORK=no) so that leaks are seen.
+stage_valgrind() {
+	configure_build valgrind -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug || return 1
+	local t rc=0 n=0 log="$ARTIFACTS/valgrind.log"
+	: >"$log"
+	for t in crc32c frame name segment ring channel vectors; do
+		n=$((n + 1))
+		echo "--- valgrind test_$t"
+		(cd "$CI_BUILD/valgrind/tests" && CK_FORK=no CK_DEFAULT_TIMEOUT=600 \
+			valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+			--errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes \
+			--track-fds=no -q "./test_$t") >>"$log" 2>&1 || { rc=1; echo "test_$t: FAILED"; }
+	done
+	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|Checks:" "$log" | sort | uniq -c
+	FIGURE="$n suites, $(grep -c 'ERROR SUMMARY: [1-9]' "$log") with errors"
+	return $rc
+}
+
+# gcc --coverage over everything that runs in CI; gate on src/ (ratchet up, never down).
+COV_LINE=95
+COV_BRANCH=85
+stage_coverage() {
+	configure_build coverage -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DSHMF_COVERAGE=ON || return 1
+	find "$CI_BUILD/coverage" -name '*.gcda' -delete
+	run_ctest coverage -LE long || return 1
+	mkdir -p "$ROOT/coverage/html"
+	(cd "$ROOT" && gcovr --config coverage/gcovr.cfg "$CI_BUILD/coverage" \
+		--html-details coverage/html/index.html --json-summary coverage/summary.json \
+		--fail-under-line "$COV_LINE" --fail-under-branch "$COV_BRANCH" --print-summary) |
+		tee "$ARTIFACTS/coverage.txt"
+	local rc=${PIPESTATUS[0]}
+	FIGURE="$(awk '/^lines:/{l=$2} /^branches:/{b=$2} END{print "lines " l ", branches " b}' "$ARTIFACTS/coverage.txt")"
+	return "$rc"
+}
+
+stage_static() {
+	configure_build static -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSHMF_BUILD_TESTS=OFF || return 1
+	local rc=0 cc tidy sb
+	echo "--- cppcheck"
+	cppcheck --project="$CI_BUILD/static/compile_commands.json" --file-filter="$ROOT/src/*" \
+		--enable=warning,style,performance,portability --inline-suppr --error-exitcode=1 \
+		--suppress=missingIncludeSystem --std=c11 -q --template=gcc 2>&1 | tee "$ARTIFACTS/cppcheck.log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	cc=$(grep -c ': \(warning\|error\|style\|performance\|portability\):' "$ARTIFACTS/cppcheck.log")
+	echo "--- clang-tidy"
+	clang-tidy -p "$CI_BUILD/static" --quiet "$ROOT"/src/*.c 2>/dev/null | tee "$ARTIFACTS/clang-tidy.log"
+	tidy=$(grep -c ': \(warning\|error\):' "$ARTIFACTS/clang-tidy.log")
+	[ "$tidy" -eq 0 ] || rc=1
+	echo "--- scan-build"
+	rm -rf "$CI_BUILD/scan" "$ARTIFACTS/scan-build"
+	scan-build -o "$ARTIFACTS/scan-build" --status-bugs cmake -S "$ROOT" -B "$CI_BUILD/scan" \
+		-DCMAKE_BUILD_TYPE=Debug -DSHMF_BUILD_TESTS=OFF >/dev/null 2>&1
+	scan-build -o "$ARTIFACTS/scan-build" --status-bugs cmake --build "$CI_BUILD/scan" -j "$JOBS" \
+		2>&1 | tail -3 | tee "$ARTIFACTS/scan-build.log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	sb=$(grep -Eo '[0-9]+ bugs? found' "$ARTIFACTS/scan-build.log" | grep -Eo '^[0-9]+' || echo 0)
+	FIGURE="cppcheck $cc, clang-tidy $tidy, scan-build $sb findings"
+	return $rc
+}
+
+format_files() {
+	git -C "$ROOT" ls-files '*.c' '*.h' | grep -v 'crc32c_table.h'
+}
+
+stage_format() {
+	local n
+	n=$(format_files | wc -l)
+	(cd "$ROOT" && format_files | xargs clang-format --dry-run -Werror)
+	local rc=$?
+	FIGURE="$n files"
+	return $rc
+}
+
+stage_model() {
+	bash "$ROOT/tests/model/check.sh" 2>&1 | tee "$ARTIFACTS/model.log"
+	local rc=${PIPESTATUS[0]}
+	FIGURE="$(grep -Ei 'mutants? caught|summary' "$ARTIFACTS/model.log" | tail -1)"
+	return "$rc"
+}
+
+stage_install() {
+	local prefix rc
+	prefix=$(mktemp -d)
+	configure_build install -DCMAKE_BUILD_TYPE=Release -DSHMF_BUILD_TESTS=OFF \
+		-DCMAKE_INSTALL_PREFIX="$prefix" || return 1
+	cmake --install "$CI_BUILD/install" >/dev/null || return 1
+	echo "--- find_package(shmframe)"
+	rm -rf "$CI_BUILD/consumer"
+	cmake -S "$ROOT/tests/install" -B "$CI_BUILD/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+		cmake --build "$CI_BUILD/consumer" >/dev/null &&
+		LD_LIBRARY_PATH="$prefix/lib" "$CI_BUILD/consumer/consumer" &&
+		"$CI_BUILD/consumer/consumer_static"
+	rc=$?
+	echo "--- pkg-config shmframe"
+	if [ $rc -eq 0 ]; then
+		# shellcheck disable=SC2046
+		PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc -o "$CI_BUILD/consumer/pc" \
+			"$ROOT/tests/install/consumer.c" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs shmframe) &&
+			LD_LIBRARY_PATH="$prefix/lib" "$CI_BUILD/consumer/pc"
+		rc=$?
+	fi
+	rm -rf "$prefix"
+	FIGURE="cmake + pkg-config consumers"
+	return $rc
 }
 
 run_stage() {

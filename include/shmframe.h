@@ -92,7 +92,7 @@ enum shmf_error {
 	SHMF_ETYPE = -43,       /* unknown frame type */
 	SHMF_EFLAGS = -44,      /* reserved frame bits set */
 	SHMF_ECRC = -45,        /* frame CRC mismatch */
-	SHMF_ESEQ = -46         /* sequence gap or duplicate */
+	SHMF_ESEQ = -46         /* sequence gap, duplicate or stale frame */
 };
 
 /* Sides (roles). Side A creates the segment, writes ring 0 and reads ring 1. */
@@ -159,6 +159,10 @@ SHMF_API int shmf_unlink(const char *name);
 
 /* 0 when name is a valid segment name (PROTOCOL.md 9.4), SHMF_ENAME otherwise. */
 SHMF_API int shmf_name_check(const char *name);
+
+/* How many times a blocked call polls before it sleeps on a futex (default 2000; 0 sleeps at
+ * once). Spinning trades CPU time for latency while the peer is active. */
+SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 
 /* Facts about an attached channel. */
 SHMF_API int shmf_side(const shmf_channel *ch);           /* SHMF_SIDE_A or SHMF_SIDE_B */

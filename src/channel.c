@@ -27,11 +27,13 @@ struct shmf_channel {
 	shmf_geom g;
 	shmf_ring tx, rx;
 	int has_tx, has_rx;
+	int borrowed;             /* base belongs to another channel (shmf_attach_same_map) */
 	unsigned char *role;      /* our role line */
 	unsigned char *peer_role; /* the peer's role line */
 	uint64_t peer_lock;       /* file offset of the peer's lock byte */
 	uint32_t peer_epoch0;     /* the peer's epoch when we attached */
-	int peer_seen;            /* we have seen the peer attached */
+	int peer_seen;            /* the peer was attached when we attached; never changes after,
+	                             so the send and receive threads may both read it */
 };
 
 void shmf_config_init(shmf_config *cfg)
@@ -53,7 +55,8 @@ static void destroy(shmf_channel *ch)
 
 	if (ch == NULL)
 		return;
-	shmf_os_unmap(ch->base, ch->size);
+	if (!ch->borrowed)
+		shmf_os_unmap(ch->base, ch->size);
 	shmf_os_close(ch->fd);
 	free(ch);
 	errno = e;
@@ -119,7 +122,7 @@ int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
 	int created = 0;
 	int rc;
 
-	if (out == NULL)
+	if (out == NULL || name == NULL)
 		return SHMF_EINVAL;
 	*out = NULL;
 	if ((rc = shmf_name_check(name)) != 0)
@@ -162,19 +165,21 @@ out:
 	return rc;
 }
 
-/* One attempt at PROTO 6.2. */
-static int try_attach(const char *name, int side, shmf_channel **out)
+/* PROTO 6.2 A3-A18 on an open descriptor, which the channel takes over (closed on failure).
+ * With `share` set, use its mapping instead of mapping again. */
+static int attach_fd(int fd, int side, const shmf_channel *share, shmf_channel **out)
 {
 	uint8_t hdr[SHMF_HEADER_SIZE];
 	shmf_os_stat st;
 	shmf_channel *ch;
 	int rc;
 
-	if ((ch = alloc_channel()) == NULL)
+	if ((ch = alloc_channel()) == NULL) {
+		shmf_os_close(fd);
 		return SHMF_ENOMEM;
+	}
 	ch->side = side;
-	if ((rc = shmf_os_open(name, &ch->fd)) != 0) /* A2 */
-		goto out;
+	ch->fd = fd;
 	if ((rc = shmf_os_fstat(ch->fd, &st)) != 0)
 		goto out;
 	if (!st.regular) { /* A3 */
@@ -190,8 +195,12 @@ static int try_attach(const char *name, int side, shmf_channel **out)
 		goto out;
 	}
 	ch->size = st.size;
-	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
+	if (share != NULL && share->size == st.size) {
+		ch->base = share->base;
+		ch->borrowed = 1;
+	} else if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0) {
 		goto out;
+	}
 	shmf_header_snapshot(ch->base, hdr);
 	if ((rc = shmf_header_validate(hdr, st.size, st.uid, st.mode, &ch->g)) != 0) /* A6-A15 */
 		goto out;
@@ -213,12 +222,36 @@ out:
 	return rc;
 }
 
+/* One attempt at PROTO 6.2. */
+static int try_attach(const char *name, int side, const shmf_channel *share, shmf_channel **out)
+{
+	int fd = -1;
+	int rc = shmf_os_open(name, &fd); /* A2 */
+
+	if (rc != 0)
+		return rc;
+	return attach_fd(fd, side, share, out);
+}
+
+int shmf_attach_fd_internal(int fd, int side, shmf_channel **out)
+{
+	int own;
+	int rc;
+
+	if (out == NULL || (side != SHMF_SIDE_A && side != SHMF_SIDE_B))
+		return SHMF_EINVAL;
+	*out = NULL;
+	if ((rc = shmf_os_dup(fd, &own)) != 0)
+		return rc;
+	return attach_fd(own, side, NULL, out);
+}
+
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 {
 	int64_t deadline = 0;
 	int rc;
 
-	if (out == NULL)
+	if (out == NULL || name == NULL)
 		return SHMF_EINVAL;
 	*out = NULL;
 	if (side != SHMF_SIDE_A && side != SHMF_SIDE_B)
@@ -230,13 +263,26 @@ int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 	if (timeout_ms > 0)
 		deadline = shmf_os_now_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
-		rc = try_attach(name, side, out);
+		rc = try_attach(name, side, NULL, out);
 		if (rc != SHMF_ENOENT && rc != SHMF_ENOTREADY)
 			return rc;
 		if (timeout_ms == 0 || (timeout_ms > 0 && shmf_os_now_ns() >= deadline))
 			return rc;
 		shmf_os_sleep_ns(ATTACH_POLL_NS);
 	}
+}
+
+int shmf_attach_same_map(const shmf_channel *peer, const char *name, int side, shmf_channel **out)
+{
+	int rc;
+
+	if (peer == NULL || name == NULL || out == NULL ||
+	    (side != SHMF_SIDE_A && side != SHMF_SIDE_B))
+		return SHMF_EINVAL;
+	*out = NULL;
+	if ((rc = shmf_name_check(name)) != 0)
+		return rc;
+	return try_attach(name, side, peer, out);
 }
 
 int shmf_open(const char *name, shmf_channel **out)
@@ -256,11 +302,11 @@ static int peer_status(shmf_channel *ch, int check_lock)
 	switch (state) {
 	case SHMF_ROLE_NEVER: return 0;
 	case SHMF_ROLE_ATTACHED:
-		ch->peer_seen = 1;
 		if (check_lock && shmf_os_lock_free(ch->fd, ch->peer_lock) == 1)
 			return SHMF_EPEERGONE;
 		return 0;
 	case SHMF_ROLE_DETACHED:
+		/* Closed if it was there when we came, or has come (and gone) since. */
 		return (ch->peer_seen || epoch != ch->peer_epoch0) ? SHMF_EPEERCLOSED : 0;
 	default: return SHMF_EROLE;
 	}
@@ -464,9 +510,11 @@ int shmf_close(shmf_channel *ch)
 
 int shmf_unlink(const char *name)
 {
-	int rc = shmf_name_check(name);
+	int rc;
 
-	if (rc != 0)
+	if (name == NULL)
+		return SHMF_EINVAL;
+	if ((rc = shmf_name_check(name)) != 0)
 		return rc;
 	return shmf_os_unlink(name);
 }
@@ -474,6 +522,14 @@ int shmf_unlink(const char *name)
 int shmf_side(const shmf_channel *ch)
 {
 	return ch == NULL ? SHMF_EINVAL : ch->side;
+}
+
+int shmf_set_spin(shmf_channel *ch, unsigned spin)
+{
+	if (ch == NULL)
+		return SHMF_EINVAL;
+	ch->spin = spin;
+	return 0;
 }
 
 size_t shmf_max_message(const shmf_channel *ch)

@@ -40,7 +40,7 @@ const char *shmf_strerror(int err)
 	case SHMF_ETYPE: return "unknown frame type";
 	case SHMF_EFLAGS: return "reserved frame bits set";
 	case SHMF_ECRC: return "frame CRC mismatch";
-	case SHMF_ESEQ: return "frame sequence gap or duplicate";
+	case SHMF_ESEQ: return "frame sequence gap, duplicate or stale frame";
 	default: return "unknown error";
 	}
 }

@@ -16,7 +16,7 @@ void shmf_frame_hdr_decode(const uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr 
 	h->seq = shmf_ld64(raw + SHMF_F_SEQ);
 	h->type = shmf_ld16(raw + SHMF_F_TYPE);
 	h->flags = shmf_ld16(raw + SHMF_F_FLAGS);
-	h->reserved = shmf_ld32(raw + SHMF_F_RESERVED);
+	h->pos = shmf_ld32(raw + SHMF_F_POS);
 }
 
 /* The CRC covers header bytes 0x04..0x17, then the payload (PROTO 4). The payload's own CRC is
@@ -28,14 +28,14 @@ uint32_t shmf_frame_crc(const uint8_t raw[SHMF_FRAME_HEADER], const void *payloa
 }
 
 void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type, uint32_t length,
-                           uint64_t seq, const void *payload)
+                           uint64_t seq, uint64_t pos, const void *payload)
 {
 	shmf_st32(raw + SHMF_F_CRC, 0);
 	shmf_st32(raw + SHMF_F_LENGTH, length);
 	shmf_st64(raw + SHMF_F_SEQ, seq);
 	shmf_st16(raw + SHMF_F_TYPE, type);
 	shmf_st16(raw + SHMF_F_FLAGS, 0);
-	shmf_st32(raw + SHMF_F_RESERVED, 0);
+	shmf_st32(raw + SHMF_F_POS, (uint32_t)pos);
 	shmf_st32(raw + SHMF_F_CRC,
 	          shmf_frame_crc(raw, payload, type == SHMF_TYPE_MSG ? length : 0));
 }
@@ -44,7 +44,7 @@ int shmf_frame_check_type(const shmf_frame_hdr *h)
 {
 	if (h->type != SHMF_TYPE_MSG && h->type != SHMF_TYPE_PAD)
 		return SHMF_ETYPE; /* R4 */
-	if (h->flags != 0 || h->reserved != 0)
+	if (h->flags != 0)
 		return SHMF_EFLAGS; /* R5 */
 	return 0;
 }
@@ -73,13 +73,16 @@ int shmf_frame_check_crc(const shmf_frame_hdr *h, const uint8_t raw[SHMF_FRAME_H
 	return shmf_frame_crc(raw, payload, len) == h->crc ? 0 : SHMF_ECRC;
 }
 
-int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect)
+/* R9. The position stamp tells a frame from an older one at the same offset: k laps earlier its
+ * stamp differs by k * capacity mod 2^32, which is not 0 for k < 4 since capacity <= 2^30. So a
+ * stale frame is caught even where its sequence number alone would not tell (PROTO 7 repairs). */
+int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect_seq, uint64_t pos)
 {
-	return h->seq == expect ? 0 : SHMF_ESEQ; /* R9 */
+	return (h->seq == expect_seq && h->pos == (uint32_t)pos) ? 0 : SHMF_ESEQ;
 }
 
 int shmf_frame_decode(const uint8_t *buf, size_t len, uint32_t max_message, uint64_t expect_seq,
-                      shmf_frame_hdr *h, const uint8_t **payload)
+                      uint64_t pos, shmf_frame_hdr *h, const uint8_t **payload)
 {
 	int rc;
 
@@ -94,7 +97,7 @@ int shmf_frame_decode(const uint8_t *buf, size_t len, uint32_t max_message, uint
 		return rc;
 	if ((rc = shmf_frame_check_crc(h, buf, buf + SHMF_FRAME_HEADER)) != 0)
 		return rc;
-	if ((rc = shmf_frame_check_seq(h, expect_seq)) != 0)
+	if ((rc = shmf_frame_check_seq(h, expect_seq, pos)) != 0)
 		return rc;
 	*payload = buf + SHMF_FRAME_HEADER;
 	return 0;

@@ -36,13 +36,15 @@ typedef struct shmf_frame_hdr {
 	uint64_t seq;
 	uint16_t type;
 	uint16_t flags;
-	uint32_t reserved;
+	uint32_t pos; /* low 32 bits of the frame's ring position */
 } shmf_frame_hdr;
 
 SHMF_HIDDEN void shmf_frame_hdr_decode(const uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h);
-/* Encode a header with its CRC. payload is read only for MSG frames. */
+/* Encode a header with its CRC, for a frame at ring position pos. payload is read only for MSG
+ * frames. */
 SHMF_HIDDEN void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type,
-                                       uint32_t length, uint64_t seq, const void *payload);
+                                       uint32_t length, uint64_t seq, uint64_t pos,
+                                       const void *payload);
 /* The frame CRC given the CRC of its payload (shmf_crc32c(0, payload, len), 0 for none). */
 SHMF_HIDDEN uint32_t shmf_frame_crc(const uint8_t raw[SHMF_FRAME_HEADER], const void *payload,
                                     size_t len);
@@ -50,12 +52,15 @@ SHMF_HIDDEN int shmf_frame_check_type(const shmf_frame_hdr *h); /* R4, R5 */
 SHMF_HIDDEN int shmf_frame_check_length(const shmf_frame_hdr *h, uint64_t tail, uint64_t avail,
                                         uint32_t max_message); /* R6 */
 SHMF_HIDDEN int shmf_frame_check_crc(const shmf_frame_hdr *h, const uint8_t raw[SHMF_FRAME_HEADER],
-                                     const void *payload);                      /* R8 */
-SHMF_HIDDEN int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect); /* R9 */
-/* R3..R9 on a frame at the start of a private buffer of len bytes, which stands for both the
- * room to the end of the data area and the published bytes. On success *payload points into buf. */
+                                     const void *payload); /* R8 */
+/* R9: the sequence number and the position the frame claims are the ones expected. */
+SHMF_HIDDEN int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect_seq, uint64_t pos);
+/* R3..R9 on a frame at ring position pos, at the start of a private buffer of len bytes, which
+ * stands for both the room to the end of the data area and the published bytes. On success *payload
+ * points into buf. */
 SHMF_HIDDEN int shmf_frame_decode(const uint8_t *buf, size_t len, uint32_t max_message,
-                                  uint64_t expect_seq, shmf_frame_hdr *h, const uint8_t **payload);
+                                  uint64_t expect_seq, uint64_t pos, shmf_frame_hdr *h,
+                                  const uint8_t **payload);
 
 /* ---- segment.c (PROTO 2, 6.2) -------------------------------------------------------------- */
 typedef struct shmf_geom {
@@ -118,6 +123,19 @@ SHMF_HIDDEN unsigned char *shmf_ring_wait_word(shmf_ring *r, int reader);
 /* Wake the peer if it flagged that it sleeps (PROTO 8, S2-S3). */
 SHMF_HIDDEN void shmf_ring_wake(unsigned char *word);
 
+/* ---- channel.c test seam ------------------------------------------------------------------ */
+/* Attach `side` of the segment `name` reusing the mapping of `peer` (a channel of the same
+ * segment in this process) instead of mapping the file again: two threads then share one
+ * mapping, which ThreadSanitizer needs (it tracks addresses). The new channel still opens its own
+ * descriptor and holds its own role lock. The peer must outlive it. Tests only. */
+SHMF_HIDDEN int shmf_attach_same_map(const shmf_channel *peer, const char *name, int side,
+                                     shmf_channel **out);
+
+/* Attach `side` to the segment behind an open descriptor (a memfd, a copied image), with every
+ * check of PROTO 6.2 from A3 on. The descriptor is duplicated; the caller keeps its own. Used by
+ * the segment fuzz targets; issue #7's sealed-memfd API will build on it. */
+SHMF_HIDDEN int shmf_attach_fd_internal(int fd, int side, shmf_channel **out);
+
 /* ---- os_linux.c ---------------------------------------------------------------------------- */
 typedef struct shmf_os_stat {
 	uint64_t size;
@@ -129,6 +147,7 @@ typedef struct shmf_os_stat {
 SHMF_HIDDEN int shmf_os_create(const char *name, unsigned mode, int *fd);
 SHMF_HIDDEN int shmf_os_open(const char *name, int *fd);
 SHMF_HIDDEN int shmf_os_fstat(int fd, shmf_os_stat *st);
+SHMF_HIDDEN int shmf_os_dup(int fd, int *out);
 SHMF_HIDDEN int shmf_os_allocate(int fd, uint64_t size);
 SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);
 SHMF_HIDDEN void shmf_os_unmap(unsigned char *base, uint64_t size);

@@ -96,7 +96,7 @@
 #define SHMF_F_SEQ        0x08u /* u64  sequence number                                   */
 #define SHMF_F_TYPE       0x10u /* u16  SHMF_TYPE_MSG or SHMF_TYPE_PAD                     */
 #define SHMF_F_FLAGS      0x12u /* u16  zero                                              */
-#define SHMF_F_RESERVED   0x14u /* u32  zero                                              */
+#define SHMF_F_POS        0x14u /* u32  low 32 bits of the frame's own ring position       */
 #define SHMF_FRAME_HEADER 24u
 #define SHMF_FRAME_ALIGN  8u
 #define SHMF_TYPE_MSG     1u
@@ -122,7 +122,7 @@ _Static_assert(SHMF_C_RPOS - SHMF_C_WPOS == 128u, "hot lines 128 B apart (adjace
 _Static_assert(SHMF_C_RLASTERR + 4u <= SHMF_C_WWAIT, "reader line is one cache line");
 _Static_assert(SHMF_C_WWAIT + 4u <= SHMF_RING_CTL_SIZE, "control block size");
 _Static_assert(SHMF_RING_CTL(1) + SHMF_RING_CTL_SIZE <= SHMF_CTL_AREA, "control area size");
-_Static_assert(SHMF_F_RESERVED + 4u == SHMF_FRAME_HEADER, "frame header size");
+_Static_assert(SHMF_F_POS + 4u == SHMF_FRAME_HEADER, "frame header size");
 _Static_assert(SHMF_FRAME_HEADER % SHMF_FRAME_ALIGN == 0, "frame header keeps alignment");
 _Static_assert(SHMF_F_SEQ % 8u == 0, "seq is naturally aligned");
 _Static_assert((SHMF_MIN_CAPACITY & (SHMF_MIN_CAPACITY - 1u)) == 0, "power of two");

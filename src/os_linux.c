@@ -61,9 +61,24 @@ int shmf_os_open(const char *name, int *fd)
 {
 	/* O_NONBLOCK: a FIFO squatting on the name must not block the open. */
 	int f = shm_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+	if (f < 0) {
+		/* glibc's shm_open turns EISDIR into EINVAL; our name already passed
+		 * shmf_name_check(), so EINVAL means something other than a file is there. */
+		if (errno == EINVAL)
+			return SHMF_EFILETYPE;
+		return from_errno(errno);
+	}
+	*fd = f;
+	return 0;
+}
+
+int shmf_os_dup(int fd, int *out)
+{
+	int f = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
 	if (f < 0)
 		return from_errno(errno);
-	*fd = f;
+	*out = f;
 	return 0;
 }
 

@@ -83,7 +83,7 @@ static int frame_at_has_seq(const shmf_ring *r, uint64_t p, uint64_t room, uint6
 	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
 	if (h.type == SHMF_TYPE_MSG)
 		crc = shared_crc(crc, r->data + off + SHMF_FRAME_HEADER, h.length);
-	return crc == h.crc && h.seq == seq;
+	return crc == h.crc && shmf_frame_check_seq(&h, seq, p) == 0;
 }
 
 /* Where the frame after position p starts: p itself, or the next lap when fewer than 24 bytes
@@ -182,7 +182,8 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 		if (tail >= SHMF_FRAME_HEADER) {
 			uint8_t raw[SHMF_FRAME_HEADER];
 			shmf_frame_hdr_encode(raw, SHMF_TYPE_PAD,
-			                      (uint32_t)(tail - SHMF_FRAME_HEADER), r->seq, NULL);
+			                      (uint32_t)(tail - SHMF_FRAME_HEADER), r->seq, r->pos,
+			                      NULL);
 			shmf_sh_copy_in(r->data + (r->pos & r->mask), raw, sizeof raw);
 			publish(r, tail);
 		} else {
@@ -211,7 +212,7 @@ static int commit(shmf_ring *r, size_t len, const void *src)
 	uint64_t size = shmf_frame_size(len);
 	static const uint8_t zeros[SHMF_FRAME_ALIGN];
 
-	shmf_frame_hdr_encode(raw, SHMF_TYPE_MSG, (uint32_t)len, r->seq,
+	shmf_frame_hdr_encode(raw, SHMF_TYPE_MSG, (uint32_t)len, r->seq, r->pos,
 	                      src != NULL ? src : (const void *)(dst + SHMF_FRAME_HEADER));
 	shmf_sh_copy_in(dst, raw, sizeof raw);
 	/* Zero the alignment bytes, so nothing stale or private rides along (PROTO 4). */
@@ -297,7 +298,7 @@ static int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_h
 			return 0;
 		/* A PAD frame: its CRC covers the header only. */
 		if ((rc = shmf_frame_check_crc(h, raw, NULL)) != 0 ||
-		    (rc = shmf_frame_check_seq(h, r->seq)) != 0)
+		    (rc = shmf_frame_check_seq(h, r->seq, r->pos)) != 0)
 			return reject(r, rc, 1);
 		consume(r, *tail);
 	}
@@ -320,7 +321,7 @@ int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 	/* Copy out, then verify the copy (PROTO 6.1 rule 2). */
 	shmf_sh_copy_out(buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, h.length);
 	if ((rc = shmf_frame_check_crc(&h, raw, buf)) != 0 ||
-	    (rc = shmf_frame_check_seq(&h, r->seq)) != 0)
+	    (rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
 		return reject(r, rc, 1);
 	consume(r, shmf_frame_size(h.length));
 	return 0;
@@ -341,7 +342,7 @@ int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
 	if (shared_crc(crc, p, h.length) != h.crc)
 		return reject(r, SHMF_ECRC, 1);
-	if ((rc = shmf_frame_check_seq(&h, r->seq)) != 0)
+	if ((rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
 		return reject(r, rc, 1);
 	r->pending = 1;
 	r->pend_len = h.length;

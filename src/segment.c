@@ -77,7 +77,10 @@ void shmf_segment_format(unsigned char *base, const shmf_geom *g)
 	shmf_st64(h + SHMF_H_RING1_DATA, g->data_off[1]);
 	shmf_st64(h + SHMF_H_RING1_CAP, g->cap[1]);
 	shmf_st32(h + SHMF_H_HEADER_CRC, shmf_crc32c(0, h, SHMF_HEADER_CRC_LEN));
-	shmf_sh_copy_in(base, h, SHMF_H_INIT_STATE);
+	/* Everything but the magic first, then the magic in one word, then the state: an opener
+	 * sees either magic 0 (still being created) or the whole magic, never a torn one. */
+	shmf_sh_copy_in(base + 4, h + 4, SHMF_H_INIT_STATE - 4u);
+	shmf_sh_store_relaxed32(base + SHMF_H_MAGIC, SHMF_MAGIC);
 	/* Release: pairs with the acquire load of init_state in shmf_header_snapshot(); an opener
 	 * that sees "ready" sees the whole header (PROTO 9.1). */
 	shmf_sh_store_release32(base + SHMF_H_INIT_STATE, SHMF_STATE_READY);
@@ -91,14 +94,6 @@ void shmf_header_snapshot(unsigned char *base, uint8_t hdr[SHMF_HEADER_SIZE])
 	shmf_st32(hdr + SHMF_H_INIT_STATE, state);
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size, uint32_t file_uid,
                          uint32_t file_mode, shmf_geom *g)
 {
@@ -106,8 +101,9 @@ int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size
 	uint32_t magic = shmf_ld32(hdr + SHMF_H_MAGIC);
 	uint32_t state = shmf_ld32(hdr + SHMF_H_INIT_STATE);
 
-	/* A6: an all-zero header is a segment still being created, not a foreign one. */
-	if (magic == 0 && state == SHMF_STATE_INIT && all_zero(hdr, SHMF_HEADER_SIZE))
+	/* A6: magic 0 with state 0 is a segment still being created (the creator writes the magic
+	 * after every other field and before the state, PROTO 9.1), not a foreign one. */
+	if (magic == 0 && state == SHMF_STATE_INIT)
 		return SHMF_ENOTREADY;
 	if (magic != SHMF_MAGIC)
 		return SHMF_EMAGIC;

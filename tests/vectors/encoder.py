@@ -133,31 +133,32 @@ class ProtocolError(Exception):
 # ---------------------------------------------------------------------------
 # Section 4: frames.
 
-def frame_header(length, seq, ftype):
-    """The 24 header bytes with the crc field still zero."""
-    return bytearray(struct.pack("<IIQHHI", 0, length, seq, ftype, 0, 0))
+def frame_header(length, seq, ftype, pos):
+    """The 24 header bytes with the crc field still zero. `pos` is the frame's
+    ring position; the header keeps its low 32 bits (section 4)."""
+    return bytearray(struct.pack("<IIQHHI", 0, length, seq, ftype, 0, pos & 0xFFFFFFFF))
 
 
-def encode_msg(seq, payload):
+def encode_msg(seq, payload, pos=0):
     """A complete MSG frame: header, payload, zero padding to align8(24+length).
     CRC = CRC-32C of header bytes 0x04-0x17 then the payload."""
     payload = bytes(payload)
-    hdr = frame_header(len(payload), seq, TYPE_MSG)
+    hdr = frame_header(len(payload), seq, TYPE_MSG, pos)
     crc = crc32c(payload, crc32c(hdr[4:24]))
     struct.pack_into("<I", hdr, 0, crc)
     size = align8(FRAME_HDR + len(payload))
     return bytes(hdr) + payload + bytes(size - FRAME_HDR - len(payload))
 
 
-def encode_pad_header(seq, length):
+def encode_pad_header(seq, length, pos):
     """The 24 header bytes of a PAD frame; its CRC covers header bytes
     0x04-0x17 only. The body (length bytes) is not part of this."""
-    hdr = frame_header(length, seq, TYPE_PAD)
+    hdr = frame_header(length, seq, TYPE_PAD, pos)
     struct.pack_into("<I", hdr, 0, crc32c(hdr[4:24]))
     return bytes(hdr)
 
 
-def encode_pad(seq, length, body=None):
+def encode_pad(seq, length, pos, body=None):
     """A whole PAD frame of 24 + length bytes. The protocol leaves the body
     as whatever the data area held; a stand-alone vector needs explicit
     bytes, zero unless `body` is given."""
@@ -165,12 +166,12 @@ def encode_pad(seq, length, body=None):
         body = bytes(length)
     if len(body) != length:
         raise ValueError("PAD body must be %d bytes" % length)
-    return encode_pad_header(seq, length) + bytes(body)
+    return encode_pad_header(seq, length, pos) + bytes(body)
 
 
 def decode_frame_header(hdr):
-    crc, length, seq, ftype, flags, reserved = struct.unpack("<IIQHHI", bytes(hdr[:24]))
-    return crc, length, seq, ftype, flags, reserved
+    crc, length, seq, ftype, flags, pos32 = struct.unpack("<IIQHHI", bytes(hdr[:24]))
+    return crc, length, seq, ftype, flags, pos32
 
 
 # ---------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def ring_write(seg, ring, payload):
             # body keeps whatever the data area held (section 4).
             free_space_ok(wpos, tail)
             off = data + (wpos & (cap - 1))
-            seg[off:off + FRAME_HDR] = encode_pad_header(wseq, tail - FRAME_HDR)
+            seg[off:off + FRAME_HDR] = encode_pad_header(wseq, tail - FRAME_HDR, wpos)
             actions.append(("PAD", wpos, wseq))
             wseq += 1
             _put_u64(seg, ctl + RC_WSEQ, wseq)          # step 3
@@ -326,7 +327,7 @@ def ring_write(seg, ring, payload):
     # Step 2: fill.
     free_space_ok(wpos, size)
     off = data + (wpos & (cap - 1))
-    seg[off:off + size] = encode_msg(wseq, payload)
+    seg[off:off + size] = encode_msg(wseq, payload, wpos)
     actions.append(("MSG", wpos, wseq))
     # Step 3: record the sequence.
     wseq += 1
@@ -368,10 +369,10 @@ def ring_consume_all(seg, ring):
             raise ProtocolError("EPOS (R3)")
         off = data + (rpos & (cap - 1))
         hdr = bytes(seg[off:off + FRAME_HDR])
-        crc, length, seq, ftype, flags, reserved = decode_frame_header(hdr)
+        crc, length, seq, ftype, flags, pos32 = decode_frame_header(hdr)
         if ftype not in (TYPE_MSG, TYPE_PAD):                # R4
             raise ProtocolError("ETYPE")
-        if flags or reserved:                                # R5
+        if flags:                                            # R5
             raise ProtocolError("EFLAGS")
         if ftype == TYPE_MSG:                                # R6
             size = align8(FRAME_HDR + length)
@@ -385,8 +386,9 @@ def ring_consume_all(seg, ring):
             payload = b""
         if crc32c(payload, crc32c(hdr[4:24])) != crc:        # R8
             raise ProtocolError("ECRC")
-        if seq != rseq:                                      # R9
-            raise ProtocolError("ESEQ: seq %d, expected %d" % (seq, rseq))
+        if seq != rseq or pos32 != rpos & 0xFFFFFFFF:        # R9
+            raise ProtocolError("ESEQ: seq %d at %d, expected %d at %d"
+                                % (seq, pos32, rseq, rpos))
         rseq = seq + 1
         _put_u64(seg, ctl + RC_RSEQ, rseq)                   # 5.4
         rpos += size
@@ -458,13 +460,15 @@ def build_segment_skip():
 
 
 VECTORS = [
-    ("frame_msg_hello.bin", "frame", lambda: encode_msg(0, HELLO),
-     'A `MSG` frame with seq 0 carrying the 18 ASCII bytes "Hello from Writer!", '
+    ("frame_msg_hello.bin", "frame", lambda: encode_msg(0, HELLO, 0),
+     'A `MSG` frame with seq 0 at ring position 0 carrying the 18 ASCII bytes "Hello from Writer!", '
      "followed by its 6 zero padding bytes (48 bytes in all)."),
-    ("frame_msg_empty.bin", "frame", lambda: encode_msg(5, b""),
-     "A `MSG` frame with seq 5 and a zero-length payload: the 24-byte header alone."),
-    ("frame_pad_40.bin", "frame", lambda: encode_pad(7, 16),
-     "A `PAD` frame with seq 7 and `length` 16, occupying 40 bytes, its 16 body bytes "
+    ("frame_msg_empty.bin", "frame", lambda: encode_msg(5, b"", 0x12345678),
+     "A `MSG` frame with seq 5 at ring position 0x12345678 and a zero-length payload: "
+     "the 24-byte header alone."),
+    ("frame_pad_40.bin", "frame", lambda: encode_pad(7, 16, 216),
+     "A `PAD` frame with seq 7 at ring position 216 and `length` 16, occupying 40 bytes, "
+     "its 16 body bytes "
      "written as zero for this vector (the CRC covers the header only)."),
     ("segment_two.bin", "segment", build_segment_two,
      "A duplex segment (both capacities 256, `max_message` 200, uid 1000, mode 0600, "
