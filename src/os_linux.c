@@ -20,23 +20,34 @@
 #include <time.h>
 #include <unistd.h>
 
+/* errno of any call but shm_open/shm_unlink, as an SHMF code. */
 static int from_errno(int e)
 {
 	switch (e) {
-	case EEXIST: return SHMF_EEXIST;
-	case ENOENT: return SHMF_ENOENT;
 	case EACCES:
 	case EPERM: return SHMF_EACCES;
 	case ENOSPC: return SHMF_ENOSPC;
 	case ENOMEM: return SHMF_ENOMEM;
+	default: errno = e; return SHMF_ESYS;
+	}
+}
+
+/* errno of shm_open/shm_unlink: these also speak about the name and what sits under it. */
+static int name_errno(int e)
+{
+	switch (e) {
+	case EEXIST: return SHMF_EEXIST;
+	case ENOENT: return SHMF_ENOENT;
 	case ELOOP: /* a symbolic link under the name (O_NOFOLLOW) */
 	case EISDIR:
 	case ENXIO:
 	case ENODEV:
-	case ENOTDIR: return SHMF_EFILETYPE;
-	case EINVAL:
+	case ENOTDIR:
+	/* glibc's shm_open turns EISDIR into EINVAL; our names already passed shmf_name_check(),
+	 * so EINVAL means something other than a file is there. */
+	case EINVAL: return SHMF_EFILETYPE;
 	case ENAMETOOLONG: return SHMF_ENAME;
-	default: errno = e; return SHMF_ESYS;
+	default: return from_errno(e);
 	}
 }
 
@@ -45,7 +56,7 @@ int shmf_os_create(const char *name, unsigned mode, int *fd)
 	int f = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	                 (mode_t)(mode & 0777u));
 	if (f < 0)
-		return from_errno(errno);
+		return name_errno(errno);
 	/* The umask may have removed bits the caller asked for; set them exactly (PROTO 9.1). */
 	if (fchmod(f, (mode_t)(mode & 0777u)) != 0) {
 		int e = errno;
@@ -61,13 +72,8 @@ int shmf_os_open(const char *name, int *fd)
 {
 	/* O_NONBLOCK: a FIFO squatting on the name must not block the open. */
 	int f = shm_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
-	if (f < 0) {
-		/* glibc's shm_open turns EISDIR into EINVAL; our name already passed
-		 * shmf_name_check(), so EINVAL means something other than a file is there. */
-		if (errno == EINVAL)
-			return SHMF_EFILETYPE;
-		return from_errno(errno);
-	}
+	if (f < 0)
+		return name_errno(errno);
 	*fd = f;
 	return 0;
 }
@@ -99,8 +105,7 @@ int shmf_os_allocate(int fd, uint64_t size)
 {
 	int e;
 
-	if (size > (uint64_t)INT64_MAX)
-		return SHMF_EINVAL;
+	/* size <= 4096 + 2 * 2^30 (PROTO 2.4), so it fits off_t. */
 	if (ftruncate(fd, (off_t)size) != 0)
 		return from_errno(errno);
 	/* Reserve every page now: a full /dev/shm fails here, not with SIGBUS at first touch. */
@@ -114,8 +119,10 @@ int shmf_os_map(int fd, uint64_t size, unsigned char **base)
 {
 	void *p;
 
-	if (size == 0 || size > (uint64_t)SIZE_MAX)
-		return SHMF_ESIZE;
+#if SIZE_MAX < UINT64_MAX
+	if (size > (uint64_t)SIZE_MAX)
+		return SHMF_ENOMEM; /* a 32-bit process cannot map it */
+#endif
 	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return from_errno(errno);
@@ -138,7 +145,7 @@ void shmf_os_close(int fd)
 int shmf_os_unlink(const char *name)
 {
 	if (shm_unlink(name) != 0)
-		return from_errno(errno);
+		return name_errno(errno);
 	return 0;
 }
 

@@ -645,6 +645,132 @@ END_TEST
 
 /* ---- suite --------------------------------------------------------------------------------- */
 
+/* Zero-copy calls wait like their copying twins: reserve for room, peek for data. */
+START_TEST(test_reserve_waits_for_room_and_times_out)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	void *p = NULL;
+	pthread_t t;
+
+	open_pair(name, "resw", 0, &a, &b);
+	unsigned n = fill_ring(a, 0);
+	int64_t t0 = mono_ms();
+	ck_assert_int_eq(shmf_reserve(a, 100, &p, 60), SHMF_ETIMEDOUT);
+	ck_assert_int_ge(mono_ms() - t0, 50);
+	helper h = {.ch = b, .delay_ms = 30, .op = OP_RECV};
+	ck_assert_int_eq(pthread_create(&t, NULL, helper_main, &h), 0);
+	ck_assert_int_eq(shmf_reserve(a, 100, &p, 5000), 0); /* woken by the receive */
+	pthread_join(t, NULL);
+	ck_assert_int_eq(h.rc, 0);
+	tu_fill(p, 100, SEED, n);
+	ck_assert_int_eq(shmf_commit(a, 100), 0);
+	for (unsigned k = 1; k <= n; k++)
+		recv_k(b, 100, k, 0);
+	close_pair(name, a, b);
+}
+END_TEST
+
+START_TEST(test_peek_waits_for_data)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	const void *m = NULL;
+	size_t n = 0;
+	pthread_t t;
+
+	open_pair(name, "peekw", 0, &a, &b);
+	ck_assert_int_eq(shmf_peek(b, &m, &n, 0), SHMF_EAGAIN);
+	ck_assert_int_eq(shmf_peek(b, &m, &n, 30), SHMF_ETIMEDOUT);
+	helper h = {.ch = a, .delay_ms = 30, .op = OP_SEND, .len = 40, .k = 9};
+	ck_assert_int_eq(pthread_create(&t, NULL, helper_main, &h), 0);
+	ck_assert_int_eq(shmf_peek(b, &m, &n, 5000), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(n, 40);
+	ck_assert(tu_check_fill(m, n, SEED, 9));
+	ck_assert_int_eq(shmf_release(b), 0);
+	close_pair(name, a, b);
+}
+END_TEST
+
+START_TEST(test_zero_copy_calls_respect_simplex_and_null)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	const void *m;
+	void *p;
+	size_t n;
+
+	open_pair(name, "zcsimplex", SHMF_SIMPLEX, &a, &b);
+	ck_assert_int_eq(shmf_reserve(b, 1, &p, 0), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_commit(b, 1), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_peek(a, &m, &n, 0), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_release(a), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_reserve(NULL, 1, &p, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_reserve(a, 1, NULL, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_reserve(a, 1, &p, -2), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_commit(NULL, 1), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_peek(NULL, &m, &n, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_peek(b, NULL, &n, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_peek(b, &m, NULL, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_peek(b, &m, &n, -2), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_release(NULL), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_set_spin(NULL, 1), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_set_spin(a, 0), 0);
+	ck_assert_int_eq(shmf_side(NULL), SHMF_EINVAL);
+	ck_assert_uint_eq(shmf_max_message(NULL), 0);
+	ck_assert_uint_eq(shmf_max_message(a), MAXMSG);
+	ck_assert_str_eq(shmf_version(), SHMF_VERSION_STRING);
+	close_pair(name, a, b);
+}
+END_TEST
+
+/* The in-process seam for two threads on one mapping refuses bad arguments and a busy role. */
+START_TEST(test_attach_same_map_checks_its_arguments)
+{
+	char name[96];
+	shmf_config cfg;
+	shmf_channel *a, *b = NULL;
+
+	small_config(&cfg, 0);
+	tu_name(name, "samemap");
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	ck_assert_int_eq(shmf_attach_same_map(NULL, name, SHMF_SIDE_B, &b), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_attach_same_map(a, NULL, SHMF_SIDE_B, &b), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_attach_same_map(a, name, 5, &b), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_attach_same_map(a, "bad", SHMF_SIDE_B, &b), SHMF_ENAME);
+	ck_assert_int_eq(shmf_attach_same_map(a, name, SHMF_SIDE_A, &b), SHMF_EROLEBUSY);
+	ck_assert_int_eq(shmf_attach_same_map(a, name, SHMF_SIDE_B, &b), 0);
+	ck_assert_int_eq(shmf_send(a, "hi", 2, 0), 0);
+	char buf[4];
+	size_t n;
+	ck_assert_int_eq(shmf_recv(b, buf, sizeof buf, &n, 0), 0);
+	ck_assert_mem_eq(buf, "hi", 2);
+	shmf_close(b);
+	shmf_close(a);
+	shmf_unlink(name);
+}
+END_TEST
+
+/* A role line holding a state the protocol does not know is a named error while waiting. */
+START_TEST(test_corrupt_peer_role_state_is_erole_while_waiting)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	size_t sz, n;
+	char c;
+
+	open_pair(name, "rolestate", 0, &a, &b);
+	unsigned char *seg = tu_map(name, &sz);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, 9);
+	ck_assert_int_eq(shmf_recv(a, &c, 1, &n, 50), SHMF_EROLE);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	ck_assert_int_eq(shmf_recv(a, &c, 1, &n, 20), SHMF_ETIMEDOUT);
+	tu_unmap(seg, sz);
+	close_pair(name, a, b);
+}
+END_TEST
+
 static Suite *channel_suite(void)
 {
 	Suite *s = suite_create("channel");
@@ -683,6 +809,15 @@ static Suite *channel_suite(void)
 	               test_after_the_peer_closes_the_reader_drains_the_ring_then_gets_epeerclosed);
 	tcase_add_test(tc, test_a_peer_that_never_attached_gives_etimedout_not_epeerclosed);
 	tcase_add_test(tc, test_a_peer_that_attached_and_left_before_we_waited_counts_as_closed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("more");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_reserve_waits_for_room_and_times_out);
+	tcase_add_test(tc, test_peek_waits_for_data);
+	tcase_add_test(tc, test_zero_copy_calls_respect_simplex_and_null);
+	tcase_add_test(tc, test_attach_same_map_checks_its_arguments);
+	tcase_add_test(tc, test_corrupt_peer_role_state_is_erole_while_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

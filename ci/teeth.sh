@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# teeth.sh - prove that the CI gates bite. For each gate, copy the tree, plant one defect that the
+# gate exists to catch, run that one stage on the copy, and expect it to FAIL. Not part of
+# ci/check.sh (it takes several minutes); run it after changing a gate.
+#
+#   ci/teeth.sh              every gate
+#   ci/teeth.sh asan tsan    some of them (asan tsan valgrind coverage static format model)
+#
+# Exit 0 when every planted defect was caught.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+ALL="asan tsan valgrind coverage static format model"
+[ $# -gt 0 ] || set -- $ALL
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results=()
+failed=0
+
+# plant GATE: apply the defect for GATE to the copy in $work/tree; echo what was planted.
+plant() {
+	local t="$work/tree"
+	case "$1" in
+	asan) # use after free: read the channel after freeing it
+		python3 - "$t/src/channel.c" <<'PY'
+import sys; p=sys.argv[1]; s=open(p).read()
+old="	destroy(ch); /* closing the descriptor drops the role lock */\n	return 0;"
+assert old in s
+s=s.replace(old,"	destroy(ch); /* closing the descriptor drops the role lock */\n	return ch->fd > 1000000 ? 1 : 0; /* PLANTED: use after free */")
+open(p,"w").write(s)
+PY
+		echo "use after free in shmf_close()" ;;
+	tsan) # the race TSan once found: both threads of a channel write peer_seen
+		python3 - "$t/src/channel.c" <<'PY'
+import sys; p=sys.argv[1]; s=open(p).read()
+old="	case SHMF_ROLE_ATTACHED:\n"
+assert old in s
+s=s.replace(old,old+"		ch->peer_seen = 1; /* PLANTED: written by send and recv threads */\n",1)
+open(p,"w").write(s)
+PY
+		echo "data race on peer_seen between the send and receive threads" ;;
+	valgrind) # a leak: shmf_close no longer frees the handle
+		sed -i 's/^\tfree(ch);$/\t\/* PLANTED: leak *\//' "$t/src/channel.c"
+		grep -q PLANTED "$t/src/channel.c" || return 1
+		echo "leak of the channel handle in shmf_close()" ;;
+	coverage) # a deleted test: the system-call fault suite
+		sed -i '/^  os:unit)$/d; s/^  threads:threads$/  threads:threads)/' "$t/tests/CMakeLists.txt"
+		sed -i '/target_link_options(test_os/,/--wrap=calloc)/d' "$t/tests/CMakeLists.txt"
+		rm "$t/tests/test_os.c"
+		echo "tests/test_os.c deleted" ;;
+	static) # an out-of-bounds write cppcheck sees
+		python3 - "$t/src/name.c" <<'PY'
+import sys; p=sys.argv[1]; s=open(p).read()
+old="	if (strcmp(name, \"/.\") == 0"
+assert old in s
+s=s.replace(old,"	{\n		char tmp[4];\n		tmp[4] = 0; /* PLANTED */\n		(void)tmp;\n	}\n"+old,1)
+open(p,"w").write(s)
+PY
+		echo "out-of-bounds write in shmf_name_check()" ;;
+	format) # one badly formatted line
+		sed -i 's/^int shmf_name_check(const char \*name)$/int   shmf_name_check( const char *name )/' "$t/src/name.c"
+		echo "a misformatted function header in src/name.c" ;;
+	model) # the protocol model with the publish moved before the write
+		echo "SHMF_MODEL_PLANT=MUTANT_PUBLISH_EARLY" ;;
+	esac
+}
+
+for gate in "$@"; do
+	rm -rf "$work/tree"
+	mkdir -p "$work/tree"
+	git ls-files -z | xargs -0 cp --parents -t "$work/tree"
+	what=$(plant "$gate") || { echo "cannot plant for $gate"; failed=1; continue; }
+	stage=$gate
+	case "$gate" in asan) stage=clang-asan-ubsan ;; tsan) stage=clang-tsan ;; esac
+	echo "==== $gate: planted $what; running ci/check.sh $stage (expect FAIL)"
+	t0=$(date +%s)
+	if [ "$gate" = model ]; then
+		(cd "$work/tree" && SHMF_MODEL_PLANT=MUTANT_PUBLISH_EARLY bash tests/model/check.sh) >"$work/$gate.log" 2>&1
+	else
+		(cd "$work/tree" && ci/check.sh "$stage") >"$work/$gate.log" 2>&1
+	fi
+	rc=$?
+	t=$(($(date +%s) - t0))
+	if [ $rc -ne 0 ]; then
+		results+=("$(printf '%-9s caught   %4ss  %s' "$gate" "$t" "$what")")
+	else
+		results+=("$(printf '%-9s MISSED   %4ss  %s' "$gate" "$t" "$what")")
+		failed=1
+		tail -20 "$work/$gate.log"
+	fi
+	grep -E "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|definitely lost|failed minimum|error: .*PLANTED|bufferAccessOutOfBounds|clang-format-violations|violated|errors: [1-9]" "$work/$gate.log" | head -3
+done
+printf '\n==== teeth\n'
+printf '%s\n' "${results[@]}"
+exit $failed

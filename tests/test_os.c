@@ -1,0 +1,314 @@
+/* test_os.c - every system call failing where it can, through the linker's --wrap: each error
+ * maps to its SHMF code, errno survives where it is the explanation, and a failed create leaves
+ * no name behind. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdarg.h>
+
+/* ---- the fault plan: make the n-th call of one function fail with one errno ---------------- */
+
+static const char *fault_fn; /* which function, or NULL */
+static int fault_countdown;  /* calls to let through before failing */
+static int fault_errno;
+
+static void arm(const char *fn, int skip, int err)
+{
+	fault_fn = fn;
+	fault_countdown = skip;
+	fault_errno = err;
+}
+
+static int hit(const char *fn)
+{
+	if (fault_fn == NULL || strcmp(fault_fn, fn) != 0)
+		return 0;
+	if (fault_countdown-- > 0)
+		return 0;
+	fault_fn = NULL;
+	return 1;
+}
+
+int __real_shm_open(const char *name, int oflag, mode_t mode);
+int __wrap_shm_open(const char *name, int oflag, mode_t mode);
+int __wrap_shm_open(const char *name, int oflag, mode_t mode)
+{
+	if (hit("shm_open")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_shm_open(name, oflag, mode);
+}
+
+int __real_fchmod(int fd, mode_t mode);
+int __wrap_fchmod(int fd, mode_t mode);
+int __wrap_fchmod(int fd, mode_t mode)
+{
+	if (hit("fchmod")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_fchmod(fd, mode);
+}
+
+int __real_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st)
+{
+	if (hit("fstat")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_fstat(fd, st);
+}
+
+int __real_ftruncate(int fd, off_t len);
+int __wrap_ftruncate(int fd, off_t len);
+int __wrap_ftruncate(int fd, off_t len)
+{
+	if (hit("ftruncate")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_ftruncate(fd, len);
+}
+
+int __real_posix_fallocate(int fd, off_t off, off_t len);
+int __wrap_posix_fallocate(int fd, off_t off, off_t len);
+int __wrap_posix_fallocate(int fd, off_t off, off_t len)
+{
+	if (hit("posix_fallocate"))
+		return fault_errno; /* it returns the error, errno untouched */
+	return __real_posix_fallocate(fd, off, len);
+}
+
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (hit("mmap")) {
+		errno = fault_errno;
+		return MAP_FAILED;
+	}
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (hit("fcntl")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_fcntl(fd, cmd, arg);
+}
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (hit("calloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+static int name_exists(const char *name)
+{
+	char path[200];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/dev/shm%s", name);
+	return lstat(path, &st) == 0;
+}
+
+static shmf_config small(void)
+{
+	shmf_config cfg;
+
+	shmf_config_init(&cfg);
+	cfg.capacity = 4096;
+	cfg.max_message = 256;
+	return cfg;
+}
+
+/* Create with one call failing: the expected code, errno where it explains, no name left. */
+static void create_fails(const char *fn, int skip, int err, int want, int want_errno)
+{
+	char name[96];
+	shmf_config cfg = small();
+	shmf_channel *ch = (shmf_channel *)&cfg; /* must be reset to NULL */
+
+	tu_name(name, fn);
+	arm(fn, skip, err);
+	int rc = shmf_create(name, &cfg, &ch);
+	int e = errno;
+	ck_assert_msg(rc == want, "%s failing with %s: got %d (%s), want %d", fn, strerror(err), rc,
+	              shmf_strerror(rc), want);
+	if (want_errno)
+		ck_assert_int_eq(e, want_errno);
+	ck_assert_ptr_null(ch);
+	ck_assert_msg(!name_exists(name), "%s failure left %s behind", fn, name);
+}
+
+START_TEST(test_create_maps_shm_open_failures)
+{
+	create_fails("shm_open", 0, EACCES, SHMF_EACCES, 0);
+	create_fails("shm_open", 0, EEXIST, SHMF_EEXIST, 0);
+	create_fails("shm_open", 0, ENAMETOOLONG, SHMF_ENAME, 0);
+	create_fails("shm_open", 0, EMFILE, SHMF_ESYS, EMFILE);
+}
+END_TEST
+
+START_TEST(test_create_that_cannot_set_the_mode_leaves_no_name)
+{
+	create_fails("fchmod", 0, EPERM, SHMF_EACCES, 0);
+}
+END_TEST
+
+START_TEST(test_create_that_cannot_size_the_file_keeps_errno)
+{
+	create_fails("ftruncate", 0, EFBIG, SHMF_ESYS, EFBIG);
+}
+END_TEST
+
+/* A full /dev/shm fails at create time with its own code, not with SIGBUS later. */
+START_TEST(test_create_on_a_full_dev_shm_gives_enospc_and_no_name)
+{
+	create_fails("posix_fallocate", 0, ENOSPC, SHMF_ENOSPC, 0);
+}
+END_TEST
+
+START_TEST(test_create_that_cannot_map_gives_enomem)
+{
+	create_fails("mmap", 0, ENOMEM, SHMF_ENOMEM, 0);
+}
+END_TEST
+
+START_TEST(test_create_that_cannot_lock_its_role_fails_cleanly)
+{
+	create_fails("fcntl", 0, EAGAIN, SHMF_EROLEBUSY, 0);
+	create_fails("fcntl", 0, ENOLCK, SHMF_ESYS, ENOLCK);
+}
+END_TEST
+
+START_TEST(test_create_without_memory_for_the_handle_gives_enomem)
+{
+	create_fails("calloc", 0, ENOMEM, SHMF_ENOMEM, 0);
+}
+END_TEST
+
+/* Attach with one call failing: the expected code, and the segment still usable after. */
+static void attach_fails(const char *fn, int err, int want)
+{
+	char name[96];
+	shmf_config cfg = small();
+	shmf_channel *a, *b = (shmf_channel *)&cfg;
+
+	tu_name(name, fn);
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	arm(fn, 0, err);
+	int rc = shmf_attach(name, SHMF_SIDE_B, 0, &b);
+	ck_assert_msg(rc == want, "%s failing: got %d, want %d", fn, rc, want);
+	ck_assert_ptr_null(b);
+	/* Nothing was held: the role can be taken now. */
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	shmf_close(b);
+	shmf_close(a);
+	shmf_unlink(name);
+}
+
+START_TEST(test_attach_maps_each_failing_call)
+{
+	attach_fails("shm_open", EACCES, SHMF_EACCES);
+	attach_fails("shm_open", ELOOP, SHMF_EFILETYPE);
+	attach_fails("fstat", EIO, SHMF_ESYS);
+	attach_fails("mmap", ENOMEM, SHMF_ENOMEM);
+	attach_fails("fcntl", ENOLCK, SHMF_ESYS);
+	attach_fails("calloc", ENOMEM, SHMF_ENOMEM);
+}
+END_TEST
+
+START_TEST(test_attach_fd_maps_a_failing_dup)
+{
+	char name[96];
+	shmf_config cfg = small();
+	shmf_channel *a, *b;
+
+	tu_name(name, "dup");
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	int fd = shm_open(name, O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	arm("fcntl", 0, EMFILE);
+	ck_assert_int_eq(shmf_attach_fd_internal(fd, SHMF_SIDE_B, &b), SHMF_ESYS);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(shmf_attach_fd_internal(fd, 7, &b), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_attach_fd_internal(fd, SHMF_SIDE_B, NULL), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_attach_fd_internal(fd, SHMF_SIDE_B, &b), 0);
+	close(fd); /* the channel has its own duplicate */
+	ck_assert_int_eq(shmf_send(a, "x", 1, 0), 0);
+	size_t n;
+	char c;
+	ck_assert_int_eq(shmf_recv(b, &c, 1, &n, 0), 0);
+	shmf_close(b);
+	shmf_close(a);
+	shmf_unlink(name);
+}
+END_TEST
+
+/* A liveness probe that fails is not taken for a death: the peer stays "alive" and the call
+ * times out instead of reporting a peer that may well be there. */
+START_TEST(test_failing_liveness_probe_is_not_a_death)
+{
+	char name[96];
+	shmf_config cfg = small();
+	shmf_channel *a, *b;
+	char c;
+	size_t n;
+
+	tu_name(name, "probe");
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	arm("fcntl", 0, ENOLCK);
+	ck_assert_int_eq(shmf_recv(a, &c, 1, &n, 50), SHMF_ETIMEDOUT);
+	shmf_close(b);
+	shmf_close(a);
+	shmf_unlink(name);
+}
+END_TEST
+
+START_TEST(test_unlink_maps_its_errors)
+{
+	char name[96];
+
+	ck_assert_int_eq(shmf_unlink(tu_name(name, "missing")), SHMF_ENOENT);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("os");
+	TCase *tc = tcase_create("faults");
+
+	tcase_add_test(tc, test_create_maps_shm_open_failures);
+	tcase_add_test(tc, test_create_that_cannot_set_the_mode_leaves_no_name);
+	tcase_add_test(tc, test_create_that_cannot_size_the_file_keeps_errno);
+	tcase_add_test(tc, test_create_on_a_full_dev_shm_gives_enospc_and_no_name);
+	tcase_add_test(tc, test_create_that_cannot_map_gives_enomem);
+	tcase_add_test(tc, test_create_that_cannot_lock_its_role_fails_cleanly);
+	tcase_add_test(tc, test_create_without_memory_for_the_handle_gives_enomem);
+	tcase_add_test(tc, test_attach_maps_each_failing_call);
+	tcase_add_test(tc, test_attach_fd_maps_a_failing_dup);
+	tcase_add_test(tc, test_failing_liveness_probe_is_not_a_death);
+	tcase_add_test(tc, test_unlink_maps_its_errors);
+	suite_add_tcase(s, tc);
+	return tu_main(s);
+}
