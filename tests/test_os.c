@@ -8,6 +8,10 @@
 
 /* ---- the fault plan: make the n-th call of one function fail with one errno ---------------- */
 
+/* Counters for the fast-path test: calls the library makes while counting is on. */
+static int counting;
+static unsigned n_syscall, n_calloc, n_clock;
+
 static const char *fault_fn; /* which function, or NULL */
 static int fault_countdown;  /* calls to let through before failing */
 static int fault_errno;
@@ -114,11 +118,39 @@ void *__real_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size)
 {
+	if (counting)
+		n_calloc++;
 	if (hit("calloc")) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	return __real_calloc(n, size);
+}
+
+
+long __real_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (counting)
+		n_syscall++;
+	return __real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	if (counting)
+		n_clock++;
+	return __real_clock_gettime(clk, ts);
 }
 
 static int name_exists(const char *name)
@@ -293,6 +325,47 @@ START_TEST(test_unlink_maps_its_errors)
 }
 END_TEST
 
+/* PROTO 8 and the issue's fast path: with room and data, and nobody asleep, send and receive
+ * (copying and zero-copy) allocate nothing and make no system call, not even a clock read. */
+START_TEST(test_fast_path_makes_no_system_call_and_allocates_nothing)
+{
+	char name[96];
+	shmf_config cfg = small();
+	shmf_channel *a, *b;
+	char buf[256];
+	size_t n;
+	void *p;
+	const void *m;
+
+	tu_name(name, "fast");
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	counting = 1;
+	for (int i = 0; i < 10000; i++) {
+		size_t len = (size_t)(i % 200);
+		ck_assert_int_eq(shmf_send(a, buf, len, 1000), 0);
+		ck_assert_int_eq(shmf_recv(b, buf, sizeof buf, &n, 1000), 0);
+		ck_assert_int_eq(shmf_reserve(b, len, &p, 1000), 0);
+		ck_assert_int_eq(shmf_commit(b, len), 0);
+		ck_assert_int_eq(shmf_peek(a, &m, &n, 1000), 0);
+		ck_assert_int_eq(shmf_release(a), 0);
+	}
+	counting = 0;
+	ck_assert_uint_eq(n_syscall, 0);
+	ck_assert_uint_eq(n_calloc, 0);
+	ck_assert_uint_eq(n_clock, 0);
+	/* ... and the counters do count: a blocking receive on an empty ring sleeps. */
+	counting = 1;
+	ck_assert_int_eq(shmf_recv(b, buf, sizeof buf, &n, 20), SHMF_ETIMEDOUT);
+	counting = 0;
+	ck_assert_uint_gt(n_syscall, 0);
+	ck_assert_uint_gt(n_clock, 0);
+	shmf_close(b);
+	shmf_close(a);
+	shmf_unlink(name);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("os");
@@ -309,6 +382,7 @@ int main(void)
 	tcase_add_test(tc, test_attach_fd_maps_a_failing_dup);
 	tcase_add_test(tc, test_failing_liveness_probe_is_not_a_death);
 	tcase_add_test(tc, test_unlink_maps_its_errors);
+	tcase_add_test(tc, test_fast_path_makes_no_system_call_and_allocates_nothing);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
 }
