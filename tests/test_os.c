@@ -127,7 +127,6 @@ void *__wrap_calloc(size_t n, size_t size)
 	return __real_calloc(n, size);
 }
 
-
 long __real_syscall(long nr, ...);
 long __wrap_syscall(long nr, ...);
 long __wrap_syscall(long nr, ...)
