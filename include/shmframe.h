@@ -109,7 +109,7 @@ typedef struct shmf_channel shmf_channel; /* opaque */
 
 typedef struct shmf_config {
 	size_t capacity;    /* bytes per ring data area: a power of two, 256 .. 2^30 */
-	size_t max_message; /* largest payload; align8(24 + max_message) <= capacity */
+	size_t max_message; /* largest payload; 2 * align8(24 + max_message) <= capacity */
 	unsigned mode;      /* permission bits of the segment, default 0600; umask is ignored */
 	unsigned flags;     /* SHMF_SIMPLEX */
 	unsigned spin;      /* busy-poll iterations before sleeping on a futex; default 2000 */

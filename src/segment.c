@@ -17,6 +17,10 @@ static uint64_t round_page(uint64_t x)
 	return (x + (SHMF_PAGE - 1u)) & ~(uint64_t)(SHMF_PAGE - 1u);
 }
 
+/* A largest frame must fit twice (PROTO 2.4): a writer at the end of a lap needs room for the
+ * tail it pads plus the frame, tail + size <= capacity, and the tail is less than size. Found
+ * by the spin model (tests/model): with one frame up to the whole capacity, a writer could wait
+ * for room that an empty ring does not have. */
 static int capacity_ok(uint64_t cap)
 {
 	return cap >= SHMF_MIN_CAPACITY && cap <= SHMF_MAX_CAPACITY && (cap & (cap - 1u)) == 0;
@@ -43,7 +47,7 @@ int shmf_geom_from_config(const shmf_config *cfg, shmf_geom *g)
 	if ((cfg->flags & ~SHMF_SIMPLEX) != 0 || (cfg->mode & ~0777u) != 0)
 		return SHMF_EINVAL;
 	if (!capacity_ok(cfg->capacity) || cfg->max_message > SHMF_MAX_CAPACITY ||
-	    shmf_frame_size(cfg->max_message) > cfg->capacity)
+	    2u * shmf_frame_size(cfg->max_message) > cfg->capacity)
 		return SHMF_EINVAL;
 	memset(g, 0, sizeof *g);
 	g->ring_count = (cfg->flags & SHMF_SIMPLEX) ? 1u : 2u;
@@ -131,8 +135,8 @@ int shmf_header_validate(const uint8_t hdr[SHMF_HEADER_SIZE], uint64_t file_size
 	    (want.ring_count == 1 && want.cap[1] != 0))
 		return SHMF_ELAYOUT;
 	if (want.max_message > SHMF_MAX_CAPACITY ||
-	    shmf_frame_size(want.max_message) > want.cap[0] ||
-	    (want.ring_count == 2 && shmf_frame_size(want.max_message) > want.cap[1]))
+	    2u * shmf_frame_size(want.max_message) > want.cap[0] ||
+	    (want.ring_count == 2 && 2u * shmf_frame_size(want.max_message) > want.cap[1]))
 		return SHMF_ELAYOUT;
 	layout(&want);
 	if (shmf_ld64(hdr + SHMF_H_RING0_DATA) != want.data_off[0] ||

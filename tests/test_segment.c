@@ -331,11 +331,15 @@ START_TEST(test_create_accepts_a_max_message_that_exactly_fills_the_ring)
 	shmf_config cfg;
 	shmf_channel *a = NULL;
 
+	/* PROTOCOL.md 2.4: two largest frames fill the ring, one byte more does not fit. */
 	shmf_config_init(&cfg);
 	cfg.capacity = 256;
-	cfg.max_message = 232; /* align8(24 + 232) = 256 */
-	ck_assert_int_eq(shmf_create(tu_name(name, "tight"), &cfg, &a), 0);
-	ck_assert_uint_eq(shmf_max_message(a), 232);
+	cfg.max_message = 105; /* 2 * align8(24 + 105) = 272 > 256 */
+	ck_assert_int_eq(shmf_create(tu_name(name, "tight"), &cfg, &a), SHMF_EINVAL);
+	ck_assert_ptr_null(a);
+	cfg.max_message = 104; /* 2 * align8(24 + 104) = 256 */
+	ck_assert_int_eq(shmf_create(name, &cfg, &a), 0);
+	ck_assert_uint_eq(shmf_max_message(a), 104);
 	ck_assert_int_eq(attach_b(name), 0);
 	finish(name, a, NULL, 0);
 }
@@ -493,9 +497,11 @@ START_TEST(test_attach_accepts_rings_of_different_capacities)
 	edited e;
 
 	/* Ring 1 shrinks to 2 KiB: still a power of two, its page-rounded area and the total size
-	 * are unchanged, and max_message (1 KiB) still fits (PROTOCOL.md 2.4). */
+	 * are unchanged, and with max_message 1000 two largest frames still fit (PROTOCOL.md 2.4).
+	 */
 	edited_open(&e, "unequal");
 	tu_set64(e.seg, SHMF_H_RING1_CAP, 2048);
+	tu_set32(e.seg, SHMF_H_MAX_MESSAGE, 1000);
 	tu_fix_header_crc(e.seg);
 	ck_assert_int_eq(attach_b(e.name), 0);
 	edited_close(&e);
@@ -507,7 +513,7 @@ START_TEST(test_attach_accepts_a_max_message_that_exactly_fills_the_ring)
 	edited e;
 
 	edited_open(&e, "maxfill");
-	tu_set32(e.seg, SHMF_H_MAX_MESSAGE, SMALL_CAP - 24u);
+	tu_set32(e.seg, SHMF_H_MAX_MESSAGE, SMALL_CAP / 2u - 24u); /* two frames fill the ring */
 	tu_fix_header_crc(e.seg);
 	ck_assert_int_eq(attach_b(e.name), 0);
 	edited_close(&e);
@@ -936,9 +942,9 @@ START_TEST(test_attach_refuses_a_max_message_too_big_for_a_ring)
 {
 	edited e;
 
-	/* A12: align8(24 + 4073) = 4104 > 4096 */
+	/* A12: 2 * align8(24 + 2025) = 4112 > 4096 */
 	edited_open(&e, "maxmsg");
-	tu_set32(e.seg, SHMF_H_MAX_MESSAGE, SMALL_CAP - 23u);
+	tu_set32(e.seg, SHMF_H_MAX_MESSAGE, SMALL_CAP / 2u - 23u);
 	tu_fix_header_crc(e.seg);
 	ck_assert_int_eq(attach_b(e.name), SHMF_ELAYOUT);
 	edited_close(&e);

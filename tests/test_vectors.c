@@ -76,7 +76,7 @@ START_TEST(test_segment_two_matches)
 {
 	tu_image im;
 
-	tu_image_init(&im, 256, 200, 0);
+	tu_image_init(&im, 256, 104, 0);
 	ck_assert_int_eq(shmf_ring_write(&im.w0, "Hello from Writer!", 18), 0);
 	ck_assert_int_eq(shmf_ring_write(&im.w0, "Hello again", 11), 0);
 	assert_same("segment_two.bin", im.base, im.size);
@@ -126,7 +126,7 @@ START_TEST(test_reader_decodes_encoder_image)
 	char buf[256];
 	size_t n;
 
-	tu_image_init(&im, 256, 200, 0);
+	tu_image_init(&im, 256, 104, 0);
 	ck_assert_uint_eq(len, im.size);
 	memcpy(im.base, bin, len);
 	ck_assert_int_eq(shmf_ring_reader_attach(&im.r0), 0);
@@ -151,7 +151,7 @@ START_TEST(test_encoder_header_validates)
 
 	ck_assert_int_eq(shmf_header_validate(bin, len, 1000, 0600, &g), 0);
 	ck_assert_uint_eq(g.cap[0], 256);
-	ck_assert_uint_eq(g.max_message, 200);
+	ck_assert_uint_eq(g.max_message, 104);
 	free(bin);
 }
 END_TEST

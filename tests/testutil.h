@@ -198,6 +198,31 @@ static inline void tu_image_init(tu_image *im, size_t capacity, size_t max_messa
 	ck_assert_int_eq(shmf_ring_reader_attach(&im->r0), 0);
 }
 
+/* The same, for a geometry that PROTOCOL.md 2.4 forbids (frames of more than half the
+ * capacity): shmf_geom_from_config() would refuse it, so the geometry is laid out here. Only for
+ * tests that check the ring code stays safe on such rings; a writer may stall on them. */
+static inline void tu_image_init_unchecked(tu_image *im, size_t capacity, size_t max_message)
+{
+	memset(im, 0, sizeof *im);
+	im->g.ring_count = 1;
+	im->g.max_message = (uint32_t)max_message;
+	im->g.cap[0] = capacity;
+	im->g.data_off[0] = SHMF_CTL_AREA;
+	im->g.total_size =
+	        SHMF_CTL_AREA + ((capacity + SHMF_PAGE - 1u) & ~(uint64_t)(SHMF_PAGE - 1u));
+	im->g.creator_uid = 1000;
+	im->g.created_ns = 1767225600000000000ull;
+	im->size = (size_t)im->g.total_size;
+	im->base = aligned_alloc(4096, im->size);
+	ck_assert_ptr_nonnull(im->base);
+	memset(im->base, 0, im->size);
+	shmf_segment_format(im->base, &im->g);
+	shmf_ring_bind(&im->w0, im->base, 0, &im->g);
+	shmf_ring_bind(&im->r0, im->base, 0, &im->g);
+	ck_assert_int_eq(shmf_ring_writer_attach(&im->w0), 0);
+	ck_assert_int_eq(shmf_ring_reader_attach(&im->r0), 0);
+}
+
 static inline void tu_image_free(tu_image *im)
 {
 	free(im->base);

@@ -184,7 +184,7 @@ class Geometry:
         for cap in capacities:
             if not is_pow2(cap) or cap < 256 or cap > (1 << 30):
                 raise ProtocolError("capacity %d is not a power of two in [256, 2^30]" % cap)
-            if align8(FRAME_HDR + max_message) > cap:
+            if 2 * align8(FRAME_HDR + max_message) > cap:
                 raise ProtocolError("max_message %d too large for capacity %d" % (max_message, cap))
         self.capacities = list(capacities)
         self.max_message = max_message
@@ -427,7 +427,7 @@ def _check_segment(seg, ring, want_payloads):
 
 
 def build_segment_two():
-    seg = format_segment([256, 256], 200, 0, UID, MODE, CREATED_NS)
+    seg = format_segment([256, 256], 104, 0, UID, MODE, CREATED_NS)
     ring_write(seg, 0, HELLO)
     ring_write(seg, 0, AGAIN)
     _check_segment(seg, 0, [HELLO, AGAIN])
@@ -471,7 +471,7 @@ VECTORS = [
      "its 16 body bytes "
      "written as zero for this vector (the CRC covers the header only)."),
     ("segment_two.bin", "segment", build_segment_two,
-     "A duplex segment (both capacities 256, `max_message` 200, uid 1000, mode 0600, "
+     "A duplex segment (both capacities 256, `max_message` 104, uid 1000, mode 0600, "
      "`created_ns` 1767225600000000000, role lines zero) after side A wrote "
      '"Hello from Writer!" (seq 0) and "Hello again" (seq 1) into ring 0: '
      "ring 0 `wpos` 88 and `wseq` 2, every other position zero."),
