@@ -15,12 +15,12 @@ export ROOT
 # shellcheck source=ci/lib.sh
 . "$ROOT/ci/lib.sh"
 
-ALL_STAGES="deps format gcc-release clang-asan-ubsan clang-tsan valgrind coverage static model install"
+ALL_STAGES="deps format gcc-release clang-asan-ubsan clang-tsan valgrind coverage static fuzz-smoke model install"
 
 usage() {
 	echo "usage: ci/check.sh [--list] [STAGE...]"
 	echo "stages: $ALL_STAGES"
-	echo "aliases: release=gcc-release asan=clang-asan-ubsan tsan=clang-tsan"
+	echo "aliases: release=gcc-release asan=clang-asan-ubsan tsan=clang-tsan fuzz=fuzz-smoke"
 }
 
 stages=()
@@ -31,6 +31,7 @@ for arg in "$@"; do
 	release) stages+=(gcc-release) ;;
 	asan) stages+=(clang-asan-ubsan) ;;
 	tsan) stages+=(clang-tsan) ;;
+	fuzz) stages+=(fuzz-smoke) ;;
 	*)
 		if [[ " $ALL_STAGES " == *" $arg "* ]]; then stages+=("$arg"); else
 			usage >&2; exit 2

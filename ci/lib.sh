@@ -156,7 +156,11 @@ stage_static() {
 }
 
 format_files() {
-	git -C "$ROOT" ls-files '*.c' '*.h' | grep -v 'crc32c_table.h'
+	if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$ROOT" ls-files '*.c' '*.h'
+	else # a copy without .git (ci/teeth.sh)
+		(cd "$ROOT" && find include src tests fuzz examples tools -name '*.[ch]' 2>/dev/null)
+	fi | grep -v 'crc32c_table.h'
 }
 
 stage_format() {
@@ -166,6 +170,16 @@ stage_format() {
 	local rc=$?
 	FIGURE="$n files"
 	return $rc
+}
+
+# every fuzz target for FUZZ_SECONDS with libFuzzer, segment with AFL++ (ci/fuzz-smoke.sh)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+stage_fuzz_smoke() {
+	bash "$ROOT/ci/fuzz-smoke.sh" "$FUZZ_SECONDS" 2>&1 | tee "$ARTIFACTS/fuzz-smoke.log"
+	local rc=${PIPESTATUS[0]}
+	FIGURE="$(grep -E '^fuzz-smoke: [0-9]+ passed' "$ARTIFACTS/fuzz-smoke.log" | tail -1 | sed 's/^fuzz-smoke: //')"
+	FIGURE="$FIGURE; $(awk '$2=="libfuzzer"||$2=="afl"{printf "%s/%s %s/s  ", $1, substr($2,1,3), $4}' "$ARTIFACTS/fuzz-smoke.log" | head -c 300)"
+	return "$rc"
 }
 
 stage_model() {

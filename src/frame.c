@@ -55,7 +55,12 @@ int shmf_frame_check_length(const shmf_frame_hdr *h, uint64_t tail, uint64_t ava
                             uint32_t max_message)
 {
 	if (h->type == SHMF_TYPE_PAD) {
-		if ((uint64_t)SHMF_FRAME_HEADER + h->length != tail || tail > avail)
+		/* A writer pads only a tail too short for the frame it is about to write, so an
+		 * honest PAD is shorter than the largest frame. This also bounds the reader: a PAD
+		 * is never at the start of a lap, so one call consumes at most one (PROTO 6.3 R6).
+		 */
+		if ((uint64_t)SHMF_FRAME_HEADER + h->length != tail || tail > avail ||
+		    tail >= shmf_frame_size(max_message))
 			return SHMF_ELENGTH;
 		return 0;
 	}

@@ -161,11 +161,17 @@ START_TEST(test_pad_frames_round_trip_and_their_body_is_not_checked)
 }
 END_TEST
 
-START_TEST(test_pad_length_is_not_bounded_by_max_message)
+/* R6: a PAD is shorter than the largest frame (a writer pads only a tail too short for one). */
+START_TEST(test_pad_must_be_shorter_than_the_largest_frame)
 {
 	uint8_t buf[24 + 200];
 	make_pad(buf, 200, 3);
-	ck_assert_int_eq(decode(buf, sizeof buf, 64, 3), 0);
+	ck_assert_int_eq(decode(buf, sizeof buf, 201, 3), 0); /* 224 < align8(225) = 232 */
+	ck_assert_int_eq(decode(buf, sizeof buf, 200, 3), SHMF_ELENGTH); /* 224 >= align8(224) */
+	ck_assert_int_eq(decode(buf, sizeof buf, 64, 3), SHMF_ELENGTH);  /* 224 >= 88 */
+	make_pad(buf, 40, 3);
+	ck_assert_int_eq(decode(buf, 64, 41, 3), 0);            /* 64 < align8(24 + 41) = 72 */
+	ck_assert_int_eq(decode(buf, 64, 40, 3), SHMF_ELENGTH); /* 64 >= align8(24 + 40) = 64 */
 }
 END_TEST
 
@@ -593,7 +599,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(rt, test_msg_frame_decodes_from_a_buffer_longer_than_the_frame);
 	tcase_add_test(rt, test_msg_of_exactly_max_message_is_accepted);
 	tcase_add_test(rt, test_pad_frames_round_trip_and_their_body_is_not_checked);
-	tcase_add_test(rt, test_pad_length_is_not_bounded_by_max_message);
+	tcase_add_test(rt, test_pad_must_be_shorter_than_the_largest_frame);
 	tcase_add_test(rt, test_encoder_reproduces_the_spec_frame_vectors);
 	tcase_add_test(rt, test_flipped_padding_bit_is_not_checked);
 	suite_add_tcase(s, rt);

@@ -381,7 +381,7 @@ def ring_consume_all(seg, ring):
             payload = bytes(seg[off + FRAME_HDR:off + FRAME_HDR + length])
         else:
             size = FRAME_HDR + length
-            if size != tail or tail > avail:
+            if size != tail or tail > avail or tail >= align8(FRAME_HDR + g.max_message):
                 raise ProtocolError("ELENGTH")
             payload = b""
         if crc32c(payload, crc32c(hdr[4:24])) != crc:        # R8
