@@ -251,7 +251,7 @@ static void op_reserve(fz_state *s)
 static void op_commit(fz_state *s)
 {
 	size_t n = s->reserved ? take(1) % (s->reserved_len + 1u) : 0;
-	int rc = shmf_ring_commit(&s->wr, n, 0);
+	int rc = shmf_ring_commit(&s->wr, n);
 
 	if (!s->reserved) {
 		FZ_CHECK(rc == SHMF_ESTATE, "commit without a reservation: %d", rc);

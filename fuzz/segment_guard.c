@@ -106,7 +106,7 @@ static void drain_and_write(unsigned char *img, const shmf_geom *g, const fz_geo
 				FZ_CHECK(dst >= w.data + FZ_FRAME_HDR && dst + n <= w.data + w.cap,
 				         "reserve outside the data area");
 				memcpy(dst, msg, n);
-				rc = shmf_ring_commit(&w, n, 0);
+				rc = shmf_ring_commit(&w, n);
 				FZ_CHECK(rc == 0, "commit %d", rc);
 			}
 		} else {

@@ -428,7 +428,7 @@ int shmf_commit(shmf_channel *ch, size_t len)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	return shmf_ring_commit(&ch->tx, len, 0);
+	return shmf_ring_commit(&ch->tx, len);
 }
 
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)

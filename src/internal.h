@@ -109,7 +109,7 @@ SHMF_HIDDEN int shmf_ring_writer_attach(shmf_ring *r);
 SHMF_HIDDEN int shmf_ring_reader_attach(shmf_ring *r);
 /* Writer. reserve returns SHMF_EAGAIN when the ring lacks room. */
 SHMF_HIDDEN int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload);
-SHMF_HIDDEN int shmf_ring_commit(shmf_ring *r, size_t len, uint32_t payload_crc);
+SHMF_HIDDEN int shmf_ring_commit(shmf_ring *r, size_t len);
 SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg,
                                 size_t len); /* reserve+copy+commit */
 /* Reader. SHMF_EAGAIN when empty. */

@@ -224,9 +224,8 @@ static int commit(shmf_ring *r, size_t len, const void *src)
 	return 0;
 }
 
-int shmf_ring_commit(shmf_ring *r, size_t len, uint32_t unused)
+int shmf_ring_commit(shmf_ring *r, size_t len)
 {
-	(void)unused;
 	return commit(r, len, NULL);
 }
 

@@ -814,7 +814,7 @@ START_TEST(test_reserve_then_shorter_commit_delivers_the_committed_bytes)
 	ck_assert_ptr_eq(p, frame_at(&im, 0) + SHMF_FRAME_HEADER);
 	ck_assert_uint_eq(shared_wpos(&im), 0); /* nothing visible before the commit */
 	tu_fill(p, 60, SEED, 0);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 60, 0), 0);
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 60), 0);
 	ck_assert_uint_eq(shared_wpos(&im), shmf_frame_size(60));
 	read_k(&im.r0, 60, 0);
 	write_n(&im, 1, 10, 1); /* the writer carries on after a zero-copy frame */
@@ -828,9 +828,9 @@ START_TEST(test_commit_without_reserve_is_estate)
 	tu_image im;
 
 	tu_image_init(&im, 256, 104, 1);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 0, 0), SHMF_ESTATE);
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 0), SHMF_ESTATE);
 	write_n(&im, 1, 10, 0);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 10, 0), SHMF_ESTATE); /* write left no reserve */
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 10), SHMF_ESTATE); /* write left no reserve */
 	ck_assert_uint_eq(shared_wseq(&im), 1);
 	tu_image_free(&im);
 }
@@ -847,7 +847,7 @@ START_TEST(test_reserve_twice_is_estate)
 	ck_assert_int_eq(shmf_ring_reserve(&im.w0, 10, &q), SHMF_ESTATE);
 	ck_assert_int_eq(shmf_ring_write(&im.w0, buf, 8), SHMF_ESTATE);
 	tu_fill(p, 10, SEED, 0);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 10, 0), 0);
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 10), 0);
 	read_k(&im.r0, 10, 0);
 	tu_image_free(&im);
 }
@@ -860,10 +860,10 @@ START_TEST(test_commit_longer_than_reserved_is_einval)
 
 	tu_image_init(&im, 256, 104, 1);
 	ck_assert_int_eq(shmf_ring_reserve(&im.w0, 16, &p), 0);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 17, 0), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 17), SHMF_EINVAL);
 	ck_assert_uint_eq(shared_wpos(&im), 0);
 	tu_fill(p, 16, SEED, 0);
-	ck_assert_int_eq(shmf_ring_commit(&im.w0, 16, 0), 0); /* the reservation still stands */
+	ck_assert_int_eq(shmf_ring_commit(&im.w0, 16), 0); /* the reservation still stands */
 	read_k(&im.r0, 16, 0);
 	tu_image_free(&im);
 }

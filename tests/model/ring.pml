@@ -1,47 +1,53 @@
 /*
  * ring.pml - SPIN model of one SHMF/1 ring: docs/PROTOCOL.md sections 5 (positions, frames,
- * PAD/skip at the wrap, sequence numbers, consuming), 7 (takeover and its two repairs) and 8
- * (futex sleep/wake), following src/ring.c and wait_step() in src/channel.c step by step.
+ * PAD/skip at the wrap, sequence numbers and position stamps, consuming), 7 (takeover and its
+ * two repairs) and 8 (futex sleep/wake), following src/ring.c and wait_step() in src/channel.c.
  *
- * One writer and one reader. Each may be killed at any step (Killer) and is then replaced by a
- * new process that attaches with the repair of PROTOCOL.md 7 and carries on. The writer app
- * sends messages 0..N-1 and, after a takeover, resends every message not yet committed; the
- * reader app receives until it has N. README.md says what is abstracted and what is checked.
+ * One writer and one reader. Each may be killed before any of its steps (Killer) and is then
+ * replaced by a new process that attaches with the repair of PROTOCOL.md 7 and carries on. The
+ * writer app sends messages 0..N-1 and, after a takeover, resends every message not committed;
+ * the reader app receives until it has N. README.md says what is abstracted and what is checked.
  *
  * Data area, in units of 8 bytes:
- *   CAP     capacity in units (default 5)
- *   HDR     a frame header takes 2 units (really 24 bytes = 3 units; 2 keeps the state small
- *           and still leaves "tail < header" tails, which are skipped)
- *   MSG     size MINSZ..MAXSZ units (default 2..3): header, then payload units
+ *   CAP     capacity (default 6 units)
+ *   HDR     a frame header takes 2 units (really 24 bytes = 3 units; 2 keeps the state small and
+ *           still leaves tails shorter than a header, which are skipped)
+ *   MSG     MINSZ..MAXSZ units (default 2..3): header, then payload units
  *   PAD     the whole tail, header only
- * With CAP 5 and sizes {2,3}, frames start at offsets 0, 2, 3 and 4; offset 4 (tail 1) is a
- * skip and a size-3 frame at offset 3 (tail 2) needs a PAD.
+ * PROTOCOL.md 2.4 requires 2 * MAXSZ <= CAP (the largest frame is at most half the ring). With
+ * CAP 6 and sizes {2,3}, frames start at offsets 0, 2, 3, 4 and 5: offset 5 (tail 1) is a
+ * skip, a size-3 frame at offset 4 (tail 2) needs a PAD. Other geometries can be set with -D
+ * (check.sh runs some that break 2.4, on purpose).
  *
- * A unit holds either a header record {typ, seq, sz, val, stp} in its first unit (typ != 0), or
- * payload (typ == 0, val = message id) / the header's second unit (typ == 0, val = GARB). A
- * header is written and copied as one atomic record; the CRC is abstracted as "every payload
- * unit carries the id the header names" (a whole frame always passes, a mixed one never does).
+ * The first unit of a frame holds its header record {typ, seq, sz, val, stp}; a payload unit
+ * holds {typ 0, val = message id}; the second unit of a header holds {typ 0, val GARB}. A header
+ * is written and copied as one record. The CRC is abstracted as "every payload unit carries the
+ * id the header names": a whole frame passes, a mix of two frames does not.
  *
- * Every access to shared memory is its own atomic step, in the order the C code makes them;
- * private computation is folded into a neighbouring step (d_step). SPIN's interleaving is
- * sequentially consistent; the C code's release/acquire pairs and the seq_cst fences W2/S2 give
- * that order for every pair the protocol relies on (README.md).
+ * Every access to shared memory is one atomic step, in the order the C code makes them; private
+ * work and the checks on private copies are folded into a neighbouring step (d_step/atomic).
+ * SPIN interleaves with sequential consistency; the C code's release/acquire pairs and its two
+ * seq_cst fences (W2, S2) give that order for every pair the protocol relies on (README.md).
  *
  * Switches (spin -DNAME[=value]):
- *   N CAP MINSZ MAXSZ WKILLS RKILLS   bounds (defaults 4 5 2 3 1 1)
- *   FAILCLOSED    a reject ends the reader (sticky) instead of failing an assertion; what is
- *                 left to check is "nothing wrong is ever delivered" (pan -E: a writer blocked
- *                 on a dead channel is not a deadlock)
- *   FIX_PAD_FIRST a proposed fix of the room check of PROTOCOL.md 5.2 step 1 (README.md);
- *                 FIX_NO_PAD_WAKE drops its wake after the PAD
- *   MUTANT_*      one ordering or check removed (README.md has the list)
+ *   N CAP MINSZ MAXSZ WKILLS RKILLS  bounds (defaults 4 6 2 3 1 1)
+ *   FAILCLOSED     a reject ends the reader (sticky) instead of failing an assertion: what is
+ *                  left to check is "nothing wrong is ever delivered" (pan -E: a writer left
+ *                  blocked by the dead reader is not a deadlock)
+ *   NO_SLICE       no sleep ever ends at its 100 ms slice, not even after the peer died
+ *   FIX_PAD_FIRST  the alternative fix of the stall that 2.4 rules out (README.md); not the
+ *                  protocol, not gated; FIX_NO_PAD_WAKE drops its wake after the PAD
+ *   REACH=k        reachability probe: assert(false) when event k happens, so that a violation
+ *                  proves the event is reachable (1 PAD published, 2 writer skip, 3 reader skip,
+ *                  4 writer waits for tail + size, 5 writer repair fires, 6 reader repair fires)
+ *   MUTANT_*       one ordering or check removed (README.md has the list)
  */
 
 #ifndef N
 #define N 4
 #endif
 #ifndef CAP
-#define CAP 5
+#define CAP 6
 #endif
 #ifndef MINSZ
 #define MINSZ 2
@@ -57,20 +63,17 @@
 #endif
 #define HDR 2
 
+/* REACH=k: event k must be reachable (check.sh expects an assertion violation) */
+#ifdef REACH
+#define REACHED_IF(k, c) assert(REACH != (k) || !(c))
+#else
+#define REACHED_IF(k, c) skip
+#endif
+#define REACHED(k) REACHED_IF(k, true)
+
 #define T_MSG 1
 #define T_PAD 2
 #define GARB  255
-
-/* A check of PROTOCOL.md 6.3. With honest peers none may ever fail: a reject is sticky and the
- * ring is dead, so in the normal mode it is an assertion. */
-#ifdef FAILCLOSED
-#define REQUIRE(c) if :: (c) -> skip :: else -> rejected = 1; goto dead fi
-#define WHOLE(o, p) skip
-#else
-#define REQUIRE(c) assert(c)
-/* ghost: the unit the reader copies belongs to the whole, written frame that starts at p */
-#define WHOLE(o, p) assert(gwhole[o] == (p) + 1)
-#endif
 
 /* ---- shared memory ------------------------------------------------------------------------ */
 byte wpos, wseq, rpos, rseq;    /* control block; positions free-running, never reduced */
@@ -78,17 +81,17 @@ byte rwait, wwait;              /* futex words */
 byte utyp[CAP], useq[CAP], usz[CAP], uval[CAP], ustp[CAP];   /* data area */
 
 /* ---- kernel ------------------------------------------------------------------------------- */
-bit rsleep, wsleep;             /* asleep in futex_wait (only futex_wake clears these) */
+bit rsleep, wsleep;             /* asleep in futex_wait; only futex_wake (or a kill) clears them */
 bit rslice, wslice;             /* one sleep may end at its 100 ms slice (see the kill handlers) */
 
 /* ---- ghosts, not part of the protocol ------------------------------------------------------ */
 byte ncommitted;                /* MSG frames committed (wpos stored): the app's resend point */
-byte delivered;                 /* MSG frames delivered (rpos stored) = next id expected */
-byte gwhole[CAP];               /* p+1: unit o starts the whole frame at position p; 0: not */
-bit wowes, rowes;               /* between a position store and the end of its wake */
+byte delivered;                 /* MSG frames delivered (rpos stored) = the next id expected */
+byte gwhole[CAP];               /* p+1: unit o starts the whole frame of position p; 0: not */
+bit wowes, rowes;               /* from a position store to the end of its wake */
 bit wkill, rkill, wdone, rdone, rejected;
 
-/* Frame at offset o whole, given tail t and room rm (R4-R8; frame_at_has_seq without R9). */
+/* R4-R8 on the frame at offset o, given tail t and room rm (frame_at_has_seq without R9) */
 #define FRAME_OK(o, t, rm) \
 	(rm >= HDR && t >= HDR && \
 	 ((utyp[o] == T_MSG && usz[o] >= HDR && usz[o] <= MAXSZ && usz[o] <= t && usz[o] <= rm && \
@@ -96,7 +99,7 @@ bit wkill, rkill, wdone, rdone, rejected;
 	   (usz[o] < 4 || uval[(o + 3) % CAP] == uval[o])) || \
 	  (utyp[o] == T_PAD && usz[o] == t && t <= rm)))
 
-/* R9 as the writer repair uses it: seq == wseq - 1 and stamp == p */
+/* R9 in the writer repair: seq == wseq - 1 and stamp == p */
 #if defined(MUTANT_REPAIR_NO_SEQ)
 #define WREPAIR_R9(o, s, p) (ustp[o] == (p))
 #elif defined(MUTANT_REPAIR_NO_STAMP)
@@ -110,8 +113,36 @@ bit wkill, rkill, wdone, rdone, rejected;
 #define RREPAIR_R9(o, s, p) (useq[o] == (s) - 1 && ustp[o] == (p))
 #endif
 
-/* shmf_ring_wake(): S2 (the SC order of the steps), S3: load the word; if set, clear it and
- * futex_wake. The ghost "owes" ends when the wake is done or not needed. */
+/* R4-R6 on the private header copy, R8 on the private copies, R9 */
+#define R4R6 ((ht == T_MSG && hz >= HDR && hz <= MAXSZ && hz <= tail && hz <= avail) || \
+              (ht == T_PAD && hz == tail && tail <= avail))
+#ifdef MUTANT_NO_SEQ_CHECK
+#define R9 true
+#else
+#define R9 (hs == seq && hp == pos)
+#endif
+/* A reject. With honest peers none may ever happen: it is sticky and kills the ring. In the
+ * FAILCLOSED mode it ends the reader instead. */
+#ifdef FAILCLOSED
+#define REQUIRE(c) if :: (c) -> skip :: else -> rejected = 1; goto dead fi
+#define WHOLE(o, p) skip
+#else
+#define REQUIRE(c) assert(c)
+/* ghost: the unit being copied belongs to the whole, written frame of position p */
+#define WHOLE(o, p) assert(gwhole[o] == (p) + 1)
+#endif
+
+/* copy_out of the payload of the MSG at offset o, size hz, into pv */
+#define COPY_PAYLOAD \
+	if \
+	:: hz < 3 -> pv = hv \
+	:: hz == 3 -> pv = uval[(o + 2) % CAP] \
+	:: hz >= 4 && uval[(o + 3) % CAP] == uval[(o + 2) % CAP] -> pv = uval[(o + 2) % CAP] \
+	:: else -> pv = GARB \
+	fi
+
+/* shmf_ring_wake(): S2 is the SC order of the steps; S3 loads the word and, if it is set,
+ * clears it and calls futex_wake. The ghost "owes" ends when the wake is done or not needed. */
 #define WAKE_READER \
 	d_step { t = rwait; if :: t == 0 -> wowes = 0 :: else fi }; \
 	if \
@@ -125,7 +156,21 @@ bit wkill, rkill, wdone, rdone, rejected;
 	:: else \
 	fi
 
-/* Write a header record at offset o (one copy_in of 24 bytes) */
+/* futex_wait(&word, 1): sleeps only if word == 1, checked atomically; wakes on futex_wake, or
+ * at the end of a slice when one was granted */
+#define FUTEX_WAIT(word, sleeping, slice) \
+	atomic { \
+		if \
+		:: word == 1 -> sleeping = 1; \
+			if \
+			:: !sleeping \
+			:: slice -> slice = 0; sleeping = 0 \
+			fi \
+		:: else \
+		fi \
+	}
+
+/* one copy_in of a 24-byte header at offset o; one copy_in of a payload unit */
 #define PUT_HEADER(o, ty, sq, size, v, stamp) \
 	utyp[o] = ty; useq[o] = sq; usz[o] = size; uval[o] = v; ustp[o] = stamp; \
 	utyp[o + 1] = 0; useq[o + 1] = 0; usz[o + 1] = 0; uval[o + 1] = GARB; ustp[o + 1] = 0; \
@@ -139,61 +184,57 @@ bit wkill, rkill, wdone, rdone, rejected;
  * =========================================================================================== */
 active proctype Writer()
 {
-	byte pos, seq, peer, rd, m, sz, tail, need, p, o, t;
+	byte pos, seq, peer, m, sz, tail, need, p, o, t;
 	bit fin;
 
 restart:
 	{
 		/* ---- attach (PROTOCOL.md 7): own words, then rpos (acquire), P1-P2 ---- */
-		d_step { pos = wpos; m = ncommitted };   /* the app resends what is not committed */
-		seq = wseq;
-		rd = rpos;
-		assert(pos >= rd && pos - rd <= CAP);
-		peer = rd;
+		/* own words: no one else writes them (one step each would change nothing) */
+		d_step { pos = wpos; seq = wseq; m = ncommitted };  /* the app resends what is not committed */
+		d_step { peer = rpos; assert(pos >= peer && pos - peer <= CAP) };
 #ifndef MUTANT_NO_REPAIR
-		/* repair: died between storing wseq and wpos -> a whole frame with seq wseq-1 and
-		 * stamp p at p = skip(wpos): reuse its number */
+		/* repair: died between storing wseq and wpos -> a whole frame with seq wseq - 1 and
+		 * stamp p at p = skip(wpos) (one header copy, one payload copy: no one else writes
+		 * there, so one step): reuse its number */
 		d_step {
 			p = pos;
 			if :: CAP - p % CAP < HDR -> p = p + CAP - p % CAP :: else fi;
 			o = p % CAP;
 			if
-			:: seq != 0 && p >= rd && p - rd <= CAP && FRAME_OK(o, CAP - o, CAP - (p - rd)) &&
-			   WREPAIR_R9(o, seq, p) -> seq = seq - 1
+			:: seq != 0 && p >= peer && p - peer <= CAP &&
+			   FRAME_OK(o, CAP - o, CAP - (p - peer)) && WREPAIR_R9(o, seq, p) -> seq = seq - 1; REACHED(5)
 			:: else
 			fi;
 			p = 0; o = 0
 		};
 #endif
-		rd = 0;
 		do
 		:: m >= N -> break
-		:: m < N ->
-			/* the app picks this message's size */
-			if
-			:: sz = MINSZ
+		:: atomic {
+				m < N ->
+				/* shmf_ring_reserve; the app picks this message's size */
+				if
+				:: sz = MINSZ
 #if MAXSZ > MINSZ
-			:: sz = MINSZ + 1
+				:: sz = MINSZ + 1
 #endif
 #if MAXSZ > MINSZ + 1
-			:: sz = MINSZ + 2
+				:: sz = MINSZ + 2
 #endif
-			fi;
-again:		/* shmf_ring_reserve */
-			d_step {
+				fi;
 				tail = CAP - pos % CAP;
 #ifdef FIX_PAD_FIRST
-				if :: sz > tail -> need = tail :: else -> need = sz fi
+				if :: sz > tail && tail >= HDR -> need = tail :: sz > tail && tail < HDR -> need = tail + sz :: else -> need = sz fi
 #else
-				if :: sz > tail -> need = tail + sz :: else -> need = sz fi
+				if :: sz > tail -> need = tail + sz :: else -> need = sz fi   /* 5.2 step 1 */
 #endif
 			};
 room:
 			if
 			:: pos + need - peer > CAP ->
-				rd = rpos;                              /* acquire */
-				assert(pos >= rd && pos - rd <= CAP);   /* P1-P2 */
-				d_step { peer = rd; rd = 0 };
+				d_step { peer = rpos; assert(pos >= peer && pos - peer <= CAP);     /* acquire; P1-P2 */
+				         REACHED_IF(4, sz > tail && pos + need - peer > CAP) };
 				if
 				:: pos + need - peer > CAP ->           /* EAGAIN -> wait_step(wwait) */
 #ifdef MUTANT_NO_FENCE_SLEEPER
@@ -209,43 +250,32 @@ room:
 #endif
 					if
 					:: t != peer -> d_step { wwait = 0; t = 0 }
-					:: else ->
-						t = 0;
-						atomic {                        /* W4 futex_wait(&wwait, 1) */
-							if
-							:: wwait == 1 -> wsleep = 1;
-								if
-								:: !wsleep
-								:: wslice -> wslice = 0; wsleep = 0
-								fi
-							:: else
-							fi
-						};
-						wwait = 0
+					:: else -> t = 0; FUTEX_WAIT(wwait, wsleep, wslice); wwait = 0   /* W4 */
 					fi;
 					goto room
 				:: else
 				fi
 			:: else
 			fi;
-			/* end the lap (PROTOCOL.md 5.2 step 2) */
+			/* end the lap (5.2 step 2) */
 			if
 			:: sz > tail && tail >= HDR ->
-				d_step { o = pos % CAP; PUT_HEADER(o, T_PAD, seq, tail, 0, pos); gwhole[o] = pos + 1 };
-				d_step { seq++; wseq = seq };           /* publish(tail) */
-				d_step { pos = pos + tail; wpos = pos; o = 0 };
-#if defined(FIX_PAD_FIRST) && !defined(FIX_NO_PAD_WAKE)
-				wowes = 1;
-				WAKE_READER;
+				d_step { o = pos % CAP; PUT_HEADER(o, T_PAD, seq, tail, 0, pos); gwhole[o] = pos + 1; REACHED(1) };
+				d_step { seq++; wseq = seq };           /* publish(tail), no wake */
+#ifndef FIX_PAD_FIRST
+				d_step { pos = pos + tail; wpos = pos; o = 0 }
+#else
+				/* FIX: then wait for room for the frame alone, at the start of the next lap */
+#ifdef FIX_NO_PAD_WAKE
+				d_step { pos = pos + tail; wpos = pos; o = 0; tail = CAP; need = sz };
+#else
+				d_step { pos = pos + tail; wpos = pos; o = 0; tail = CAP; need = sz; wowes = 1 };
+				WAKE_READER;                            /* the reader must see the PAD */
 #endif
-#ifdef FIX_PAD_FIRST
-				goto again
+				goto room
 #endif
 			:: sz > tail && tail < HDR ->
-				pos = pos + tail;                       /* skip: private position only */
-#ifdef FIX_PAD_FIRST
-				goto again
-#endif
+				d_step { pos = pos + tail; REACHED(2) } /* skip: private position only */
 			:: else
 			fi;
 			d_step { tail = 0; need = 0; o = pos % CAP };
@@ -256,7 +286,7 @@ room:
 			WAKE_READER;
 			d_step { seq = seq - 1 };
 #endif
-			/* fill: shmf_ring_write copies the payload in, commit() then writes the header */
+			/* fill: shmf_ring_write copies the payload in, then commit() writes the header */
 			if
 			:: sz >= 3 ->
 				d_step {
@@ -268,26 +298,25 @@ room:
 			fi;
 			d_step { PUT_HEADER(o, T_MSG, seq, sz, m, pos); gwhole[o] = pos + 1 };
 #ifdef MUTANT_PUBLISH_EARLY
-			d_step { seq++; pos = pos + sz; o = 0 };
+			d_step { seq++; pos = pos + sz; o = 0; m++; sz = 0 }
 #else
-			/* publish(size): wseq, then wpos with release (PROTOCOL.md 5.2 steps 4-5) */
+			/* publish(size): wseq, then wpos with release (5.2 steps 4-5) */
 #ifdef MUTANT_WAKE_BEFORE_PUBLISH
 			t = rwait;                                  /* S3 before S1 (no S2 fence) */
 #endif
 			d_step { seq++; wseq = seq; o = 0 };
-			d_step { pos = pos + sz; wpos = pos; ncommitted++; wowes = 1 };
+			d_step { pos = pos + sz; wpos = pos; ncommitted++; wowes = 1; m++; sz = 0 };
 #if defined(MUTANT_NO_WAITER_FLAG)
-			wowes = 0;                                  /* never looks at rwait, never wakes */
+			wowes = 0                                   /* never looks at rwait, never wakes */
 #elif defined(MUTANT_WAKE_BEFORE_PUBLISH)
 			if
 			:: t != 0 -> rwait = 0; d_step { rsleep = 0; wowes = 0; t = 0 }
 			:: else -> wowes = 0
-			fi;
+			fi
 #else
-			WAKE_READER;                                /* shmf_ring_wake(rwait) */
+			WAKE_READER                                 /* shmf_ring_wake(rwait) */
 #endif
 #endif
-			d_step { m++; sz = 0 }
 		od;
 		fin = 1
 	} unless { wkill };
@@ -298,8 +327,11 @@ room:
 		 * asleep on a wake this writer still owed wakes at the end of its 100 ms slice. */
 		d_step {
 			wkill = 0; wsleep = 0;
+#ifndef NO_SLICE
 			if :: wowes -> rslice = 1; wowes = 0 :: else fi;
-			pos = 0; seq = 0; peer = 0; rd = 0; m = 0; sz = 0; tail = 0; need = 0;
+#endif
+			wowes = 0;
+			pos = 0; seq = 0; peer = 0; m = 0; sz = 0; tail = 0; need = 0;
 			p = 0; o = 0; t = 0
 		};
 		goto restart
@@ -312,43 +344,38 @@ room:
  * =========================================================================================== */
 active proctype Reader()
 {
-	byte pos, seq, peer, w, p, o, tail, avail, ht, hs, hz, hv, hp, t;
-	bit fin, crcok;
+	byte pos, seq, peer, got, p, o, tail, avail, ht, hs, hz, hv, hp, pv, t;
+	bit fin;
 
 restart:
 	{
 		/* ---- attach (PROTOCOL.md 7): own words, then wpos (acquire), P1-P2 ---- */
-		pos = rpos;
-		seq = rseq;
-		w = wpos;
-		REQUIRE(w >= pos && w - pos <= CAP);
-		peer = w;
+		d_step { pos = rpos; seq = rseq; got = delivered };  /* the app knows how many it has */
+		d_step { peer = wpos; assert(peer >= pos && peer - pos <= CAP) };
 #ifndef MUTANT_NO_READER_REPAIR
 		/* repair: died between storing rseq and rpos -> the frame at p = skip(rpos) has seq
-		 * rseq-1 and stamp p: deliver it again */
+		 * rseq - 1 and stamp p: deliver it again */
 		d_step {
 			p = pos;
 			if :: CAP - p % CAP < HDR -> p = p + CAP - p % CAP :: else fi;
 			o = p % CAP;
 			if
-			:: seq != 0 && w >= p && FRAME_OK(o, CAP - o, w - p) && RREPAIR_R9(o, seq, p) ->
-				seq = seq - 1
+			:: seq != 0 && peer >= p && FRAME_OK(o, CAP - o, peer - p) && RREPAIR_R9(o, seq, p) ->
+				seq = seq - 1; REACHED(6)
 			:: else
 			fi;
 			p = 0; o = 0
 		};
 #endif
-		w = 0;
 		do
-		:: delivered >= N -> break
-		:: delivered < N ->
+		:: got >= N -> break
+		:: got < N ->
 nf:			/* next_frame() */
-			avail = peer - pos;
+			atomic { avail = peer - pos; o = pos % CAP; tail = CAP - o };
 			if
 			:: avail == 0 ->
-				w = wpos;                               /* acquire */
-				REQUIRE(w >= pos && w - pos <= CAP);    /* P1-P2 */
-				d_step { peer = w; avail = w - pos; w = 0 };
+				/* acquire load of wpos; P1-P2 (an honest writer never fails them) */
+				d_step { peer = wpos; assert(peer >= pos && peer - pos <= CAP); avail = peer - pos };
 				if
 				:: avail == 0 ->                        /* R1: EAGAIN -> wait_step(rwait) */
 #ifdef MUTANT_NO_FENCE_SLEEPER
@@ -364,47 +391,33 @@ nf:			/* next_frame() */
 #endif
 					if
 					:: t != peer -> d_step { rwait = 0; t = 0 }
-					:: else ->
-						t = 0;
-						atomic {                        /* W4 futex_wait(&rwait, 1) */
-							if
-							:: rwait == 1 -> rsleep = 1;
-								if
-								:: !rsleep
-								:: rslice -> rslice = 0; rsleep = 0
-								fi
-							:: else
-							fi
-						};
-						rwait = 0
+					:: else -> t = 0; FUTEX_WAIT(rwait, rsleep, rslice); rwait = 0   /* W4 */
 					fi;
 					goto nf
 				:: else
 				fi
 			:: else
 			fi;
-			d_step { o = pos % CAP; tail = CAP - o };
 			if
-			:: tail < HDR ->                            /* R2: skip the short tail */
-				REQUIRE(avail >= tail);
-				d_step { pos = pos + tail; o = 0; tail = 0 };
+			:: tail < HDR ->                            /* R2: skip the short tail (private) */
+				d_step { assert(avail >= tail); pos = pos + tail; REACHED(3) };
 				goto nf
 			:: else
 			fi;
-			REQUIRE(avail >= HDR);                      /* R3 */
-			/* copy the header out */
-			d_step { ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o]; WHOLE(o, pos) };
-			REQUIRE(ht == T_MSG || ht == T_PAD);        /* R4-R5 */
-			REQUIRE((ht == T_MSG && hz >= HDR && hz <= MAXSZ && hz <= tail && hz <= avail) ||
-			        (ht == T_PAD && hz == tail && tail <= avail));              /* R6 */
-			if
-			:: ht == T_PAD ->                           /* CRC of the header only (R8) */
-#ifndef MUTANT_NO_SEQ_CHECK
-				REQUIRE(hs == seq && hp == pos);        /* R9 */
+			/* R3, then copy the header out; R4-R6 on the copy */
+#ifdef FAILCLOSED
+			d_step { assert(avail >= HDR); ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o] };
+			REQUIRE(R4R6);
+#else
+			d_step { assert(avail >= HDR); ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o];
+			         WHOLE(o, pos); assert(R4R6) };
 #endif
-				d_step { seq++; rseq = seq };           /* consume(tail) */
+			if
+			:: ht == T_PAD ->                           /* R8 (header only), R9; consume(tail) */
+				REQUIRE(R9);
+				d_step { seq++; rseq = seq };
 				d_step { pos = pos + tail; rpos = pos; rowes = 1;
-				         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0 };
+				         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
 				WAKE_WRITER;
 				goto nf
 			:: else
@@ -416,29 +429,36 @@ nf:			/* next_frame() */
 			WAKE_WRITER;
 			d_step { seq = seq - 1 };
 #endif
-			/* copy the payload out, then verify the private copies */
-			d_step {
-				crcok = (hz < 3 || uval[(o + 2) % CAP] == hv) && (hz < 4 || uval[(o + 3) % CAP] == hv);
-				if :: hz >= 3 -> WHOLE(o, pos) :: else fi
-			};
-			REQUIRE(crcok);                             /* R8 */
-#ifndef MUTANT_NO_SEQ_CHECK
-			REQUIRE(hs == seq && hp == pos);            /* R9 */
+			/* copy the payload out (pv: the message it is, GARB if torn; an empty payload is
+			 * the header's message); R8 and R9 on the private copies */
+#ifdef FAILCLOSED
+			d_step { COPY_PAYLOAD };
+#ifndef MUTANT_NO_CRC_CHECK
+			REQUIRE(pv == hv);
 #endif
-			/* consume(size) (PROTOCOL.md 5.4): rseq, then rpos (release); the rpos store is
-			 * where the message counts as delivered */
+			REQUIRE(R9);
+#else
+			d_step {
+				COPY_PAYLOAD;
+				if :: hz >= 3 -> WHOLE(o, pos) :: else fi;
+				assert(pv == hv);
+				assert(R9)
+			};
+#endif
+			/* consume(size) (5.4): rseq, then rpos (release). The message counts as delivered
+			 * at the rpos store: from there on a new reader will not deliver it again. */
 #if defined(MUTANT_CONSUME_EARLY)
-			d_step { seq++; pos = pos + hz; assert(hv == delivered); delivered++;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; crcok = 0 }
+			d_step { seq++; pos = pos + hz; assert(hv == delivered && pv == delivered); delivered++; got++;
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 }
 #elif defined(MUTANT_RSEQ_AFTER_RPOS)
-			d_step { rpos = pos + hz; assert(hv == delivered); delivered++; rowes = 1 };
+			d_step { rpos = pos + hz; assert(hv == delivered && pv == delivered); delivered++; got++; rowes = 1 };
 			d_step { seq++; rseq = seq; pos = pos + hz;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; crcok = 0 };
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
 			WAKE_WRITER
 #else
 			d_step { seq++; rseq = seq };
-			d_step { pos = pos + hz; rpos = pos; assert(hv == delivered); delivered++; rowes = 1;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; crcok = 0 };
+			d_step { pos = pos + hz; rpos = pos; assert(hv == delivered && pv == delivered); delivered++; got++; rowes = 1;
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
 			WAKE_WRITER
 #endif
 		od;
@@ -451,13 +471,16 @@ nf:			/* next_frame() */
 		 * wakes at the end of its slice. */
 		d_step {
 			rkill = 0; rsleep = 0;
+#ifndef NO_SLICE
 			if :: rowes -> wslice = 1; rowes = 0 :: else fi;
-			pos = 0; seq = 0; peer = 0; w = 0; p = 0; o = 0; tail = 0; avail = 0;
-			ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; t = 0; crcok = 0
+#endif
+			rowes = 0;
+			pos = 0; seq = 0; peer = 0; got = 0; p = 0; o = 0; tail = 0; avail = 0;
+			ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0; t = 0
 		};
 		goto restart
 	fi;
-dead:	/* FAILCLOSED: a reject is sticky, the reader is done with this ring */
+dead:	/* FAILCLOSED: a reject is sticky; this reader is done with the ring */
 	skip
 }
 
