@@ -233,9 +233,12 @@ run_stage() {
 }
 
 print_summary() {
-	local total=$(($(date +%s) - T0))
+	local total=$(($(date +%s) - T0)) npass nfail
 	printf '\n==== summary\n%-18s %-6s %7s  %s\n' stage result time figures
 	printf '%s\n' "${SUMMARY[@]}"
 	printf '%-18s %-6s %6ss\n' total "$([ $FAILED -eq 0 ] && echo pass || echo FAIL)" "$total"
+	npass=$(printf '%s\n' "${SUMMARY[@]}" | awk '$2=="pass"' | wc -l)
+	nfail=$(printf '%s\n' "${SUMMARY[@]}" | awk '$2=="FAIL"' | wc -l)
+	echo "stages: $npass passed, $nfail failed"
 	return $FAILED
 }
