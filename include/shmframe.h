@@ -86,6 +86,8 @@ enum shmf_error {
 	SHMF_EFEATURE = -28,    /* unknown feature bits */
 	SHMF_ENOTREADY = -29,   /* segment not ready */
 	SHMF_EROLE = -30,       /* role line corrupt */
+	SHMF_ESEALS = -31,      /* descriptor lacks the seals of the memfd transport */
+	SHMF_EPEERCRED = -32,   /* the socket's peer is not the user allowed */
 	SHMF_EPOS = -40,        /* position out of range */
 	SHMF_EALIGN = -41,      /* misaligned position */
 	SHMF_ELENGTH = -42,     /* frame length out of range */
@@ -150,6 +152,21 @@ SHMF_API int shmf_commit(shmf_channel *ch, size_t len);
  * trust, and never re-read a value you checked. */
 SHMF_API int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms);
 SHMF_API int shmf_release(shmf_channel *ch);
+
+/* Sealed memfd transport (Linux; PROTOCOL.md 9.5), the recommended mode between processes that
+ * do not trust each other: the segment has no name to squat or leak, and its size is sealed, so
+ * the peer cannot truncate it under our mapping.
+ *   shmf_create_memfd: create an anonymous sealed segment and attach as side A.
+ *   shmf_send_fd:      hand it to the peer over a connected AF_UNIX socket (SCM_RIGHTS).
+ *   shmf_recv_fd:      receive it; refuses (SHMF_EPEERCRED) a peer whose SO_PEERCRED uid is not
+ *                      allowed_uid (-1: our own effective uid). *fd is the caller's to close.
+ *   shmf_attach_fd:    attach to it as `side`, after checking that it carries F_SEAL_SHRINK,
+ *                      F_SEAL_GROW and F_SEAL_SEAL (SHMF_ESEALS otherwise). The descriptor is
+ *                      duplicated; the caller keeps and closes its own. */
+SHMF_API int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out);
+SHMF_API int shmf_send_fd(const shmf_channel *ch, int sock);
+SHMF_API int shmf_recv_fd(int sock, int allowed_uid, int *fd);
+SHMF_API int shmf_attach_fd(int fd, int side, shmf_channel **out);
 
 /* Detach and free the channel. The name and the rings' contents stay. */
 SHMF_API int shmf_close(shmf_channel *ch);

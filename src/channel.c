@@ -115,9 +115,50 @@ static void role_attach(shmf_channel *ch)
 	ch->peer_seen = ps == SHMF_ROLE_ATTACHED;
 }
 
-int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
+/* A new channel for side A with the geometry of cfg (NULL: defaults). */
+static int new_creator(const shmf_config *cfg, shmf_channel **out)
 {
 	shmf_config defaults;
+	shmf_channel *ch;
+	int rc;
+
+	if (cfg == NULL) {
+		shmf_config_init(&defaults);
+		cfg = &defaults;
+	}
+	if ((ch = alloc_channel()) == NULL)
+		return SHMF_ENOMEM;
+	if ((rc = shmf_geom_from_config(cfg, &ch->g)) != 0) {
+		destroy(ch);
+		return rc;
+	}
+	ch->g.creator_uid = shmf_os_euid();
+	ch->g.created_ns = shmf_os_wall_ns();
+	ch->side = SHMF_SIDE_A;
+	ch->spin = cfg->spin;
+	ch->size = ch->g.total_size;
+	*out = ch;
+	return 0;
+}
+
+/* PROTO 9.1 steps 4: map, take role A, format, publish. The file is sized and allocated. */
+static int format_and_attach(shmf_channel *ch)
+{
+	int rc;
+
+	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
+		return rc;
+	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
+		return rc;
+	if ((rc = bind_rings(ch)) != 0)
+		return rc;
+	role_attach(ch);
+	shmf_segment_format(ch->base, &ch->g); /* publishes init_state last (PROTO 9.1) */
+	return 0;
+}
+
+int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
+{
 	shmf_channel *ch = NULL;
 	int created = 0;
 	int rc;
@@ -127,32 +168,15 @@ int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
 	*out = NULL;
 	if ((rc = shmf_name_check(name)) != 0)
 		return rc;
-	if (cfg == NULL) {
-		shmf_config_init(&defaults);
-		cfg = &defaults;
-	}
-	if ((ch = alloc_channel()) == NULL)
-		return SHMF_ENOMEM;
-	if ((rc = shmf_geom_from_config(cfg, &ch->g)) != 0)
-		goto out;
-	ch->g.creator_uid = shmf_os_euid();
-	ch->g.created_ns = shmf_os_wall_ns();
-	ch->side = SHMF_SIDE_A;
-	ch->spin = cfg->spin;
-	ch->size = ch->g.total_size;
-	if ((rc = shmf_os_create(name, cfg->mode, &ch->fd)) != 0)
+	if ((rc = new_creator(cfg, &ch)) != 0)
+		return rc;
+	if ((rc = shmf_os_create(name, cfg != NULL ? cfg->mode : 0600u, &ch->fd)) != 0)
 		goto out;
 	created = 1;
 	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
 		goto out;
-	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
+	if ((rc = format_and_attach(ch)) != 0)
 		goto out;
-	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
-		goto out;
-	if ((rc = bind_rings(ch)) != 0)
-		goto out;
-	role_attach(ch);
-	shmf_segment_format(ch->base, &ch->g); /* publishes init_state last (PROTO 9.1) */
 	*out = ch;
 	return 0;
 out:
@@ -165,9 +189,58 @@ out:
 	return rc;
 }
 
+int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out)
+{
+	shmf_channel *ch = NULL;
+	int rc;
+
+	if (out == NULL)
+		return SHMF_EINVAL;
+	*out = NULL;
+	if ((rc = new_creator(cfg, &ch)) != 0)
+		return rc;
+	if ((rc = shmf_os_memfd(cfg != NULL ? cfg->mode : 0600u, &ch->fd)) != 0)
+		goto out;
+	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
+		goto out;
+	/* Sealed before anyone else can hold it: no shrink (no SIGBUS under our mapping), no
+	 * grow, and no unsealing (PROTO 9.5). */
+	if ((rc = shmf_os_seal(ch->fd)) != 0)
+		goto out;
+	if ((rc = format_and_attach(ch)) != 0)
+		goto out;
+	*out = ch;
+	return 0;
+out:
+	destroy(ch);
+	return rc;
+}
+
+int shmf_send_fd(const shmf_channel *ch, int sock)
+{
+	int fresh, rc;
+
+	if (ch == NULL || sock < 0)
+		return SHMF_EINVAL;
+	/* A description of its own, so that the peer's role lock is not ours (PROTO 7). */
+	if ((rc = shmf_os_reopen(ch->fd, &fresh)) != 0)
+		return rc;
+	rc = shmf_os_send_fd(sock, fresh);
+	shmf_os_close(fresh);
+	return rc;
+}
+
+int shmf_recv_fd(int sock, int allowed_uid, int *fd)
+{
+	if (fd == NULL || sock < 0 || allowed_uid < -1)
+		return SHMF_EINVAL;
+	return shmf_os_recv_fd(sock, allowed_uid == -1 ? (int64_t)shmf_os_euid() : allowed_uid, fd);
+}
+
 /* PROTO 6.2 A3-A18 on an open descriptor, which the channel takes over (closed on failure).
- * With `share` set, use its mapping instead of mapping again. */
-static int attach_fd(int fd, int side, const shmf_channel *share, shmf_channel **out)
+ * With `share` set, use its mapping instead of mapping again. named: A4 applies (a name in
+ * /dev/shm can be squatted by anyone; a descriptor handed over a checked socket cannot). */
+static int attach_fd(int fd, int side, const shmf_channel *share, int named, shmf_channel **out)
 {
 	uint8_t hdr[SHMF_HEADER_SIZE];
 	shmf_os_stat st;
@@ -186,7 +259,7 @@ static int attach_fd(int fd, int side, const shmf_channel *share, shmf_channel *
 		rc = SHMF_EFILETYPE;
 		goto out;
 	}
-	if (st.uid != shmf_os_euid()) { /* A4 */
+	if (named && st.uid != shmf_os_euid()) { /* A4 */
 		rc = SHMF_EOWNER;
 		goto out;
 	}
@@ -230,7 +303,7 @@ static int try_attach(const char *name, int side, const shmf_channel *share, shm
 
 	if (rc != 0)
 		return rc;
-	return attach_fd(fd, side, share, out);
+	return attach_fd(fd, side, share, 1, out);
 }
 
 int shmf_attach_fd_internal(int fd, int side, shmf_channel **out)
@@ -243,7 +316,22 @@ int shmf_attach_fd_internal(int fd, int side, shmf_channel **out)
 	*out = NULL;
 	if ((rc = shmf_os_dup(fd, &own)) != 0)
 		return rc;
-	return attach_fd(own, side, NULL, out);
+	return attach_fd(own, side, NULL, 1, out);
+}
+
+int shmf_attach_fd(int fd, int side, shmf_channel **out)
+{
+	int own;
+	int rc;
+
+	if (out == NULL || fd < 0 || (side != SHMF_SIDE_A && side != SHMF_SIDE_B))
+		return SHMF_EINVAL;
+	*out = NULL;
+	if ((rc = shmf_os_check_seals(fd)) != 0) /* PROTO 9.5 */
+		return rc;
+	if ((rc = shmf_os_dup(fd, &own)) != 0)
+		return rc;
+	return attach_fd(own, side, NULL, 0, out);
 }
 
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)

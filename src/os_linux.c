@@ -14,7 +14,10 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -85,6 +88,136 @@ int shmf_os_dup(int fd, int *out)
 	if (f < 0)
 		return from_errno(errno);
 	*out = f;
+	return 0;
+}
+
+/* The memfd transport (PROTO 9.5). */
+#define SHMF_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+int shmf_os_memfd(unsigned mode, int *fd)
+{
+	int f = memfd_create("shmframe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (f < 0)
+		return from_errno(errno);
+	if (fchmod(f, (mode_t)(mode & 0777u)) != 0) {
+		int e = errno;
+		close(f);
+		return from_errno(e);
+	}
+	*fd = f;
+	return 0;
+}
+
+int shmf_os_seal(int fd)
+{
+	if (fcntl(fd, F_ADD_SEALS, SHMF_SEALS) != 0)
+		return from_errno(errno);
+	return 0;
+}
+
+int shmf_os_check_seals(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	/* EINVAL: not a file that supports seals (a named segment, a pipe, ...). */
+	if (seals < 0)
+		return errno == EINVAL ? SHMF_ESEALS : from_errno(errno);
+	return (seals & SHMF_SEALS) == SHMF_SEALS ? 0 : SHMF_ESEALS;
+}
+
+/* A new open file description of the same file: the peer must not share ours, or it would share
+ * our role lock too (OFD locks belong to the description, PROTO 7). */
+int shmf_os_reopen(int fd, int *out)
+{
+	char path[64];
+	int f;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	f = open(path, O_RDWR | O_CLOEXEC);
+	if (f < 0)
+		return from_errno(errno);
+	*out = f;
+	return 0;
+}
+
+int shmf_os_send_fd(int sock, int fd)
+{
+	char byte = 'S';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+
+	memset(&u, 0, sizeof u);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof u.buf;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1)
+		return from_errno(errno);
+	return 0;
+}
+
+int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd)
+{
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+	struct ucred cred;
+	socklen_t clen = sizeof cred;
+	int got = -1;
+	ssize_t n;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+		return from_errno(errno);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof u.buf;
+	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return from_errno(errno);
+	/* Take every descriptor that came, so none leaks, and keep the first. */
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (got < 0)
+				got = f;
+			else
+				close(f);
+		}
+	}
+	if (n == 0 && got < 0)
+		return SHMF_EPEERCLOSED;
+	if ((int64_t)cred.uid != allowed_uid) {
+		if (got >= 0)
+			close(got);
+		return SHMF_EPEERCRED;
+	}
+	if (got < 0 || byte != 'S' || (msg.msg_flags & MSG_CTRUNC) != 0) {
+		if (got >= 0)
+			close(got);
+		return SHMF_EINVAL;
+	}
+	*fd = got;
 	return 0;
 }
 
