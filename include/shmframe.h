@@ -88,6 +88,7 @@ enum shmf_error {
 	SHMF_EROLE = -30,       /* role line corrupt */
 	SHMF_ESEALS = -31,      /* descriptor lacks the seals of the memfd transport */
 	SHMF_EPEERCRED = -32,   /* the socket's peer is not the user allowed */
+	SHMF_ETRUNCATED = -33,  /* the segment was truncated under the mapping (SIGBUS guard) */
 	SHMF_EPOS = -40,        /* position out of range */
 	SHMF_EALIGN = -41,      /* misaligned position */
 	SHMF_ELENGTH = -42,     /* frame length out of range */
@@ -167,6 +168,16 @@ SHMF_API int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out);
 SHMF_API int shmf_send_fd(const shmf_channel *ch, int sock);
 SHMF_API int shmf_recv_fd(int sock, int allowed_uid, int *fd);
 SHMF_API int shmf_attach_fd(int fd, int side, shmf_channel **out);
+
+/* The SIGBUS guard (opt-in, process-global; PROTOCOL.md 9.6). A peer that shrinks a named
+ * segment's file makes the next access to the lost pages raise SIGBUS, which kills the process.
+ * With the guard on, a SIGBUS inside a channel's mapping replaces that mapping with zero pages,
+ * and the channel's calls return SHMF_ETRUNCATED from then on; a SIGBUS anywhere else goes to
+ * the handler that was there before (or the default action: death). Channels created or attached
+ * while the guard is on are covered. The guard installs one sigaction for SIGBUS: a program that
+ * installs its own SIGBUS handler afterwards replaces it. The sealed memfd transport needs no
+ * guard: its size is sealed. */
+SHMF_API int shmf_sigbus_guard(int enable);
 
 /* Detach and free the channel. The name and the rings' contents stay. */
 SHMF_API int shmf_close(shmf_channel *ch);

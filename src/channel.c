@@ -28,6 +28,7 @@ struct shmf_channel {
 	shmf_ring tx, rx;
 	int has_tx, has_rx;
 	int borrowed;             /* base belongs to another channel (shmf_attach_same_map) */
+	int guard;                /* SIGBUS guard slot, or -1 (PROTO 9.6) */
 	unsigned char *role;      /* our role line */
 	unsigned char *peer_role; /* the peer's role line */
 	uint64_t peer_lock;       /* file offset of the peer's lock byte */
@@ -55,6 +56,7 @@ static void destroy(shmf_channel *ch)
 
 	if (ch == NULL)
 		return;
+	shmf_os_guard_unregister(ch->guard);
 	if (!ch->borrowed)
 		shmf_os_unmap(ch->base, ch->size);
 	shmf_os_close(ch->fd);
@@ -68,6 +70,7 @@ static shmf_channel *alloc_channel(void)
 
 	if (ch != NULL) {
 		ch->fd = -1;
+		ch->guard = -1;
 		ch->spin = DEFAULT_SPIN;
 	}
 	return ch;
@@ -94,6 +97,11 @@ static int bind_rings(shmf_channel *ch)
 		shmf_ring_bind(&ch->rx, ch->base, in, &ch->g);
 		if ((rc = shmf_ring_reader_attach(&ch->rx)) != 0)
 			return rc;
+		/* We only ever read the data area of the ring we read: map it read-only, so that a
+		 * bug of ours cannot write into the peer's frames (PROTO 9.7). Best effort: a host
+		 * whose pages are larger than the protocol page keeps it writable. */
+		if (!ch->borrowed)
+			shmf_os_protect_ro(ch->rx.data, ch->rx.cap);
 	}
 	return 0;
 }
@@ -148,6 +156,7 @@ static int format_and_attach(shmf_channel *ch)
 
 	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
 		return rc;
+	ch->guard = shmf_os_guard_register(ch->base, ch->size);
 	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
 		return rc;
 	if ((rc = bind_rings(ch)) != 0)
@@ -271,8 +280,12 @@ static int attach_fd(int fd, int side, const shmf_channel *share, int named, shm
 	if (share != NULL && share->size == st.size) {
 		ch->base = share->base;
 		ch->borrowed = 1;
+		/* The shared mapping now serves both sides, each writing a data area. */
+		shmf_os_protect_rw(ch->base, ch->size);
 	} else if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0) {
 		goto out;
+	} else {
+		ch->guard = shmf_os_guard_register(ch->base, ch->size);
 	}
 	shmf_header_snapshot(ch->base, hdr);
 	if ((rc = shmf_header_validate(hdr, st.size, st.uid, st.mode, &ch->g)) != 0) /* A6-A15 */
@@ -287,6 +300,10 @@ static int attach_fd(int fd, int side, const shmf_channel *share, int named, shm
 	}
 	if ((rc = bind_rings(ch)) != 0) /* A18 and the repairs of PROTO 7 */
 		goto out;
+	if (shmf_os_guard_tripped(ch->guard)) { /* truncated while we looked (PROTO 9.6) */
+		rc = SHMF_ETRUNCATED;
+		goto out;
+	}
 	role_attach(ch);
 	*out = ch;
 	return 0;
@@ -378,6 +395,25 @@ int shmf_open(const char *name, shmf_channel **out)
 	return shmf_attach(name, SHMF_SIDE_B, 0, out);
 }
 
+/* ---- the SIGBUS guard (PROTO 9.6) -------------------------------------------------------- */
+
+int shmf_sigbus_guard(int enable)
+{
+	return enable ? shmf_os_guard_install() : shmf_os_guard_remove();
+}
+
+/* After a call on direction r: if the guard caught a truncation of our mapping, whatever the ring
+ * code made of the zero pages becomes SHMF_ETRUNCATED, sticky like any reject. Only r's own
+ * error is set, so that the send and receive threads never write each other's state. */
+static int trip_check(const shmf_channel *ch, shmf_ring *r, int rc)
+{
+	if (ch->guard >= 0 && shmf_os_guard_tripped(ch->guard)) {
+		r->err = SHMF_ETRUNCATED;
+		return SHMF_ETRUNCATED;
+	}
+	return rc;
+}
+
 /* ---- waiting (PROTO 7, 8) ------------------------------------------------------------------ */
 
 /* The peer's liveness as the table of PROTO 7 defines it. check_lock costs one system call. */
@@ -425,6 +461,8 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	int64_t now, until;
 	int rc;
 
+	if (ch->guard >= 0 && shmf_os_guard_tripped(ch->guard))
+		return SHMF_ETRUNCATED;
 	if (w->peer_err != 0)
 		return w->peer_err; /* the ring was re-checked after the peer left: drained */
 	if (w->timeout_ms == 0)
@@ -475,15 +513,15 @@ int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_write(&ch->tx, msg, len);
-	if (rc != SHMF_EAGAIN || timeout_ms == 0)
-		return rc;
-	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-		rc = shmf_ring_write(&ch->tx, msg, len);
-		if (rc != SHMF_EAGAIN)
-			return rc;
+	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
+		waiter_init(&w, timeout_ms);
+		while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
+			rc = shmf_ring_write(&ch->tx, msg, len);
+			if (rc != SHMF_EAGAIN)
+				break;
+		}
 	}
-	return rc;
+	return trip_check(ch, &ch->tx, rc);
 }
 
 int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
@@ -505,6 +543,7 @@ int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
 				break;
 		}
 	}
+	rc = trip_check(ch, &ch->tx, rc);
 	if (rc == 0)
 		*buf = p;
 	return rc;
@@ -516,7 +555,7 @@ int shmf_commit(shmf_channel *ch, size_t len)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	return shmf_ring_commit(&ch->tx, len);
+	return trip_check(ch, &ch->tx, shmf_ring_commit(&ch->tx, len));
 }
 
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
@@ -538,6 +577,7 @@ int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_
 				break;
 		}
 	}
+	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0 || rc == SHMF_ETOOSMALL)
 		*len = n;
 	return rc;
@@ -563,6 +603,7 @@ int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 				break;
 		}
 	}
+	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0) {
 		*msg = p;
 		*len = n;
@@ -576,7 +617,7 @@ int shmf_release(shmf_channel *ch)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	return shmf_ring_release(&ch->rx);
+	return trip_check(ch, &ch->rx, shmf_ring_release(&ch->rx));
 }
 
 int shmf_close(shmf_channel *ch)

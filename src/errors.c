@@ -36,6 +36,7 @@ const char *shmf_strerror(int err)
 	case SHMF_EROLE: return "role line corrupt";
 	case SHMF_ESEALS: return "descriptor lacks the seals of the memfd transport";
 	case SHMF_EPEERCRED: return "the socket's peer is not an allowed user";
+	case SHMF_ETRUNCATED: return "segment truncated under the mapping";
 	case SHMF_EPOS: return "ring position out of range";
 	case SHMF_EALIGN: return "misaligned ring position";
 	case SHMF_ELENGTH: return "frame length out of range";

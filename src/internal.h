@@ -154,9 +154,17 @@ SHMF_HIDDEN int shmf_os_check_seals(int fd);
 SHMF_HIDDEN int shmf_os_reopen(int fd, int *out);
 SHMF_HIDDEN int shmf_os_send_fd(int sock, int fd);
 SHMF_HIDDEN int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd);
+/* The SIGBUS guard: register returns a slot, or -1 when the guard is off or full. */
+SHMF_HIDDEN int shmf_os_guard_install(void);
+SHMF_HIDDEN int shmf_os_guard_remove(void);
+SHMF_HIDDEN int shmf_os_guard_register(unsigned char *base, uint64_t size);
+SHMF_HIDDEN int shmf_os_guard_tripped(int slot);
+SHMF_HIDDEN void shmf_os_guard_unregister(int slot);
 SHMF_HIDDEN int shmf_os_allocate(int fd, uint64_t size);
 SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);
 SHMF_HIDDEN void shmf_os_unmap(unsigned char *base, uint64_t size);
+SHMF_HIDDEN void shmf_os_protect_ro(unsigned char *p, uint64_t len);
+SHMF_HIDDEN void shmf_os_protect_rw(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);
 SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset);      /* 0 or SHMF_EROLEBUSY */

@@ -14,6 +14,8 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdint.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -263,6 +265,21 @@ int shmf_os_map(int fd, uint64_t size, unsigned char **base)
 	return 0;
 }
 
+void shmf_os_protect_ro(unsigned char *p, uint64_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0 || ((uintptr_t)p % (uintptr_t)page) != 0)
+		return;
+	len = (len + (uint64_t)page - 1u) & ~((uint64_t)page - 1u);
+	(void)mprotect(p, (size_t)len, PROT_READ);
+}
+
+void shmf_os_protect_rw(unsigned char *p, uint64_t len)
+{
+	(void)mprotect(p, (size_t)len, PROT_READ | PROT_WRITE);
+}
+
 void shmf_os_unmap(unsigned char *base, uint64_t size)
 {
 	if (base != NULL)
@@ -369,4 +386,114 @@ uint32_t shmf_os_euid(void)
 uint32_t shmf_os_pid(void)
 {
 	return (uint32_t)getpid();
+}
+
+/* ---- the SIGBUS guard (opt-in; PROTO 9.6) ------------------------------------------------------
+ *
+ * The one piece of process-global state in the library, because signal dispositions are
+ * process-global: a fixed table of the mappings that channels registered, read by the handler
+ * with atomic loads only. The handler is async-signal-safe: atomics, mmap, sigaction, errno. */
+
+#define GUARD_SLOTS 64
+static struct guard_slot {
+	_Atomic(uintptr_t) base; /* 0: free */
+	_Atomic(size_t) size;
+	atomic_int tripped;
+	atomic_int used;
+} guard_slots[GUARD_SLOTS];
+static atomic_int guard_on;
+static struct sigaction guard_old; /* the disposition we chain to */
+
+static void guard_handler(int sig, siginfo_t *si, void *ctx)
+{
+	int saved = errno;
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	for (int i = 0; i < GUARD_SLOTS; i++) {
+		uintptr_t b = atomic_load(&guard_slots[i].base);
+		size_t n = atomic_load(&guard_slots[i].size);
+		if (b != 0 && a - b < n) {
+			/* Our mapping lost its pages (the file shrank). Put zero pages in their
+			 * place so that the access, retried on return, reads zeros; the channel
+			 * sees the flag and reports SHMF_ETRUNCATED. */
+			void *p = mmap((void *)b, n, PROT_READ | PROT_WRITE,
+			               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			atomic_store(&guard_slots[i].tripped, 1);
+			errno = saved;
+			if (p != MAP_FAILED)
+				return;
+			break;
+		}
+	}
+	/* Not ours: whoever was there before us. */
+	if ((guard_old.sa_flags & SA_SIGINFO) != 0 && guard_old.sa_sigaction != NULL) {
+		guard_old.sa_sigaction(sig, si, ctx);
+	} else if ((guard_old.sa_flags & SA_SIGINFO) == 0 && guard_old.sa_handler != SIG_DFL &&
+	           guard_old.sa_handler != SIG_IGN) {
+		guard_old.sa_handler(sig);
+	} else {
+		/* Default action: restore it; the faulting access repeats and the kernel applies
+		 * it (a SIGBUS from a fault cannot be ignored). */
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGBUS, &dfl, NULL);
+	}
+	errno = saved;
+}
+
+int shmf_os_guard_install(void)
+{
+	struct sigaction sa;
+
+	if (atomic_load(&guard_on))
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = guard_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &guard_old) != 0)
+		return from_errno(errno);
+	atomic_store(&guard_on, 1);
+	return 0;
+}
+
+int shmf_os_guard_remove(void)
+{
+	if (!atomic_load(&guard_on))
+		return 0;
+	if (sigaction(SIGBUS, &guard_old, NULL) != 0)
+		return from_errno(errno);
+	atomic_store(&guard_on, 0);
+	return 0;
+}
+
+int shmf_os_guard_register(unsigned char *base, uint64_t size)
+{
+	if (!atomic_load(&guard_on))
+		return -1;
+	for (int i = 0; i < GUARD_SLOTS; i++) {
+		int expect = 0;
+		if (atomic_compare_exchange_strong(&guard_slots[i].used, &expect, 1)) {
+			atomic_store(&guard_slots[i].tripped, 0);
+			atomic_store(&guard_slots[i].size, (size_t)size);
+			atomic_store(&guard_slots[i].base, (uintptr_t)base); /* last: now live */
+			return i;
+		}
+	}
+	return -1; /* table full: this channel goes unguarded */
+}
+
+int shmf_os_guard_tripped(int slot)
+{
+	return slot >= 0 && slot < GUARD_SLOTS && atomic_load(&guard_slots[slot].tripped) != 0;
+}
+
+void shmf_os_guard_unregister(int slot)
+{
+	if (slot < 0 || slot >= GUARD_SLOTS)
+		return;
+	atomic_store(&guard_slots[slot].base, 0); /* first: no longer matched */
+	atomic_store(&guard_slots[slot].tripped, 0);
+	atomic_store(&guard_slots[slot].used, 0);
 }
