@@ -134,7 +134,7 @@ static void foreign_sigbus(void)
 static void on_bus(int sig)
 {
 	(void)sig;
-	_exit(42);
+	tu_exit(42);
 }
 
 static int child_status(int with_user_handler, int guard)
@@ -171,6 +171,64 @@ START_TEST(test_foreign_sigbus_reaches_the_previous_handler)
 	int status = child_status(1, 1);
 
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 42, "status 0x%x", status);
+}
+END_TEST
+
+static void on_bus_info(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	tu_exit(si != NULL && si->si_signo == SIGBUS ? 43 : 44);
+}
+
+START_TEST(test_foreign_sigbus_reaches_a_previous_siginfo_handler)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_bus_info;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGBUS, &sa, NULL);
+		if (shmf_sigbus_guard(1) != 0)
+			tu_exit(89);
+		foreign_sigbus();
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 43, "status 0x%x", status);
+}
+END_TEST
+
+/* Off is idempotent; past the guard's 64 slots a channel still works, unguarded. */
+START_TEST(test_guard_off_twice_and_a_full_table)
+{
+	char names[70][96];
+	shmf_config cfg;
+	shmf_channel *ch[70];
+
+	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
+	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
+	ck_assert_int_eq(shmf_sigbus_guard(1), 0);
+	shmf_config_init(&cfg);
+	cfg.capacity = 256;
+	cfg.max_message = 64;
+	for (int i = 0; i < 70; i++)
+		ck_assert_int_eq(shmf_create(tu_name(names[i], "many"), &cfg, &ch[i]), 0);
+	shmf_channel *b;
+	char c = 'x';
+	size_t n;
+	ck_assert_int_eq(shmf_attach(names[69], SHMF_SIDE_B, 0, &b), 0);
+	ck_assert_int_eq(shmf_send(ch[69], &c, 1, 0), 0);
+	ck_assert_int_eq(shmf_recv(b, &c, 1, &n, 0), 0);
+	shmf_close(b);
+	for (int i = 0; i < 70; i++) {
+		shmf_close(ch[i]);
+		shmf_unlink(names[i]);
+	}
+	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
 }
 END_TEST
 
@@ -248,6 +306,8 @@ int main(void)
 	tcase_add_test(tc, test_truncation_1000_times_never_kills);
 	tcase_add_test(tc, test_foreign_sigbus_still_kills);
 	tcase_add_test(tc, test_foreign_sigbus_reaches_the_previous_handler);
+	tcase_add_test(tc, test_foreign_sigbus_reaches_a_previous_siginfo_handler);
+	tcase_add_test(tc, test_guard_off_twice_and_a_full_table);
 	tcase_add_test(tc, test_without_the_guard_truncation_kills);
 	tcase_add_test(tc, test_the_ring_we_read_is_mapped_read_only);
 	suite_add_tcase(s, tc);

@@ -239,6 +239,55 @@ START_TEST(test_recv_fd_refuses_malformed_messages)
 }
 END_TEST
 
+/* Send `n` descriptors in one message, as a hostile peer could. */
+static void send_fds(int sock, const int *fds, int n)
+{
+	char byte = 'S';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {0};
+
+	memset(&u, 0, sizeof u);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
+	ck_assert_int_eq(sendmsg(sock, &msg, 0), 1);
+}
+
+/* Extra descriptors are closed, credentials messages skipped, too many descriptors refused. */
+START_TEST(test_recv_fd_takes_one_descriptor_and_closes_the_rest)
+{
+	int sv[2], fd = -1, on = 1;
+	int fds[6];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
+	for (int i = 0; i < 6; i++)
+		fds[i] = memfd_create("x", MFD_CLOEXEC);
+	int before = count_fds();
+	send_fds(sv[0], fds, 3);
+	ck_assert_int_eq(shmf_recv_fd(sv[1], -1, &fd), 0);
+	ck_assert_int_eq(count_fds(), before + 1); /* one kept, two closed */
+	close(fd);
+	send_fds(sv[0], fds, 6); /* more than the library takes: truncated, refused */
+	ck_assert_int_eq(shmf_recv_fd(sv[1], -1, &fd), SHMF_EINVAL);
+	ck_assert_int_eq(count_fds(), before);
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("memfd");
@@ -251,6 +300,7 @@ int main(void)
 	tcase_add_test(tc, test_attach_fd_still_checks_the_segment);
 	tcase_add_test(tc, test_recv_fd_refuses_a_peer_of_another_uid);
 	tcase_add_test(tc, test_recv_fd_refuses_malformed_messages);
+	tcase_add_test(tc, test_recv_fd_takes_one_descriptor_and_closes_the_rest);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 
 /* ---- the fault plan: make the n-th call of one function fail with one errno ---------------- */
 
@@ -150,6 +151,34 @@ int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
 	if (counting)
 		n_clock++;
 	return __real_clock_gettime(clk, ts);
+}
+
+int __real_memfd_create(const char *name, unsigned flags);
+int __wrap_memfd_create(const char *name, unsigned flags);
+int __wrap_memfd_create(const char *name, unsigned flags)
+{
+	if (hit("memfd_create")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_memfd_create(name, flags);
+}
+
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (mode_t)va_arg(ap, unsigned);
+	va_end(ap);
+	if (hit("open")) {
+		errno = fault_errno;
+		return -1;
+	}
+	return __real_open(path, flags, mode);
 }
 
 static int name_exists(const char *name)
@@ -365,6 +394,55 @@ START_TEST(test_fast_path_makes_no_system_call_and_allocates_nothing)
 }
 END_TEST
 
+/* The memfd transport's system calls, failing one at a time. */
+static void create_memfd_fails(const char *fn, int skip, int err, int want)
+{
+	shmf_config cfg = small();
+	shmf_channel *ch = (shmf_channel *)&cfg;
+
+	arm(fn, skip, err);
+	int rc = shmf_create_memfd(&cfg, &ch);
+	ck_assert_msg(rc == want, "%s failing: got %d, want %d", fn, rc, want);
+	ck_assert_ptr_null(ch);
+}
+
+START_TEST(test_create_memfd_maps_each_failing_call)
+{
+	create_memfd_fails("memfd_create", 0, EMFILE, SHMF_ESYS);
+	create_memfd_fails("fchmod", 0, EPERM, SHMF_EACCES);
+	create_memfd_fails("posix_fallocate", 0, ENOSPC, SHMF_ENOSPC);
+	create_memfd_fails("fcntl", 0, EPERM, SHMF_EACCES); /* F_ADD_SEALS */
+	create_memfd_fails("mmap", 0, ENOMEM, SHMF_ENOMEM);
+	create_memfd_fails("calloc", 0, ENOMEM, SHMF_ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fd_passing_maps_each_failing_call)
+{
+	shmf_config cfg = small();
+	shmf_channel *a;
+	int sv[2], fd = -1;
+
+	ck_assert_int_eq(shmf_create_memfd(&cfg, &a), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	arm("open", 0, EMFILE); /* the fresh description */
+	ck_assert_int_eq(shmf_send_fd(a, sv[0]), SHMF_ESYS);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(shmf_recv_fd(sv[1], -1, &fd), SHMF_ESYS); /* nothing came: EAGAIN */
+	ck_assert_int_eq(errno, EAGAIN);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(shmf_recv_fd(p[0], -1, &fd), SHMF_ESYS);             /* not a socket */
+	ck_assert_int_eq(shmf_attach_fd(p[0], SHMF_SIDE_B, &a), SHMF_ESEALS); /* no seals */
+	close(p[0]);
+	close(p[1]);
+	ck_assert_int_eq(shmf_attach_fd(1000, SHMF_SIDE_B, &a), SHMF_ESYS); /* EBADF */
+	close(sv[0]);
+	close(sv[1]);
+	shmf_close(a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("os");
@@ -382,6 +460,8 @@ int main(void)
 	tcase_add_test(tc, test_failing_liveness_probe_is_not_a_death);
 	tcase_add_test(tc, test_unlink_maps_its_errors);
 	tcase_add_test(tc, test_fast_path_makes_no_system_call_and_allocates_nothing);
+	tcase_add_test(tc, test_create_memfd_maps_each_failing_call);
+	tcase_add_test(tc, test_fd_passing_maps_each_failing_call);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
 }
