@@ -1378,6 +1378,41 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------------- */
 
+/* The attack itself (SECURITY.md): a process running as nobody squats the name first, with
+ * mode 0666. Our create refuses to adopt it, and an attach refuses the foreign file. */
+START_TEST(test_a_name_squatted_by_nobody_is_refused)
+{
+	char name[96];
+	shmf_channel *ch = NULL;
+	int status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: not root, cannot become nobody; not tested\n", __func__);
+		return;
+	}
+	tu_name(name, "squat");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			tu_exit(2);
+		umask(0);
+		int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0666);
+		if (fd < 0 || ftruncate(fd, 1 << 20) != 0)
+			tu_exit(3);
+		tu_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "attacker exit %d",
+	              WEXITSTATUS(status));
+	ck_assert_int_eq(shmf_create(name, NULL, &ch), SHMF_EEXIST);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &ch), SHMF_EOWNER);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_A, 0, &ch), SHMF_EOWNER);
+	ck_assert_ptr_null(ch);
+	ck_assert_int_eq(shm_unlink(name), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("segment");
@@ -1422,7 +1457,8 @@ int main(void)
 	tcase_add_test(rejects, test_attach_refuses_a_unix_socket);
 	tcase_add_test(rejects, test_attach_refuses_a_character_device);
 	tcase_add_test(rejects, test_attach_refuses_a_file_owned_by_another_user); /* A4 */
-	tcase_add_test(rejects, test_attach_refuses_a_file_of_100_bytes);          /* A5 */
+	tcase_add_test(rejects, test_a_name_squatted_by_nobody_is_refused);
+	tcase_add_test(rejects, test_attach_refuses_a_file_of_100_bytes); /* A5 */
 	tcase_add_test(rejects, test_attach_refuses_a_file_one_byte_short_of_the_control_area);
 	tcase_add_test(rejects, test_attach_reports_an_empty_file_as_not_ready);
 	tcase_add_test(rejects, test_attach_refuses_foreign_magic); /* A6 */

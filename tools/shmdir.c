@@ -1,0 +1,498 @@
+/* shmdir.c - `shmframe ls` and `shmframe gc`: the shmframe segments in /dev/shm.
+ *
+ * A segment is recognised by its header (magic, major version and header CRC, PROTO 2.1), never
+ * by its name. Names are never followed: entries are examined with fstatat(AT_SYMLINK_NOFOLLOW)
+ * and opened with O_NOFOLLOW, and anything but a regular file is skipped.
+ *
+ * gc removes a segment only when all of these hold, each checked as late as it can be:
+ *   - it is a regular file owned by our effective uid (checked on the name, then on the open
+ *     descriptor, and on the name again right before unlinkat(), which must still be the same
+ *     inode);
+ *   - its header is an SHMF/1 header;
+ *   - no live process holds either role: F_OFD_GETLK first; then, when the file can be opened
+ *     for writing, gc takes both role locks itself (F_OFD_SETLK, which writes nothing) and holds
+ *     them across the unlink, so that no process can attach between the check and the removal;
+ *   - it is at least --min-age seconds old, counted from the later of the header's created_ns
+ *     and the file's mtime (a peer can write created_ns, so the younger of the two counts).
+ */
+#include "cli.h"
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+
+#define SHM_DIR     "/dev/shm"
+#define MAX_ENTRIES 1000000u /* a bound on memory for a directory someone fills on purpose */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **v, size_t n);
+
+/* The names in /dev/shm, sorted, "." and ".." left out. Returns 0, or an exit code (never 0)
+ * after saying why; *dp is then NULL. */
+static int list_dir(const char *cmd, DIR **dp, char ***names, size_t *count)
+{
+	struct dirent *e;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d = opendir(SHM_DIR);
+	int rc;
+
+	*dp = NULL;
+	if (d == NULL) {
+		rc = shmf_cli_fail(cmd, SHM_DIR, shmf_cli_errno_code(errno));
+		return rc != 0 ? rc : SHMF_EXIT_SYSTEM;
+	}
+	while ((e = readdir(d)) != NULL && n < MAX_ENTRIES) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char **nv = realloc(v, nc * sizeof *nv);
+			if (nv == NULL)
+				goto nomem;
+			v = nv;
+			cap = nc;
+		}
+		if ((v[n] = strdup(e->d_name)) == NULL)
+			goto nomem;
+		n++;
+	}
+	if (n != 0)
+		qsort(v, n, sizeof *v, cmp_names);
+	*dp = d;
+	*names = v;
+	*count = n;
+	return 0;
+nomem:
+	free_names(v, n);
+	closedir(d);
+	(void)shmf_cli_fail(cmd, SHM_DIR, SHMF_ENOMEM);
+	return SHMF_EXIT_SYSTEM;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int matches(const struct shmf_cli_opts *o, const char *slashname)
+{
+	return o->match == NULL || fnmatch(o->match, slashname, 0) == 0;
+}
+
+static void owner_name(uint32_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid((uid_t)uid);
+
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(buf, n, "%s", pw->pw_name);
+	else
+		snprintf(buf, n, "%u", uid);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- ls ------------------------------------------------------------------------------------ */
+
+struct row {
+	char name[SHMF_NAME_MAX + 2];
+	int segment;
+	uint64_t size;
+	uint32_t uid, mode;
+	char owner[40];
+	char status[96];
+	/* segments only */
+	uint16_t vmaj, vmin;
+	uint32_t ring_count;
+	uint32_t role_state[2];
+	int role_lock[2];
+	uint64_t waiting[2];
+	uint32_t rerrors[2], rlasterr[2];
+	unsigned problems;
+};
+
+static const char *role_word(uint32_t state, int lock)
+{
+	if (lock == 1)
+		return "live";
+	switch (state) {
+	case SHMF_ROLE_NEVER: return "-";
+	case SHMF_ROLE_ATTACHED: return lock == 0 ? "dead" : "attached";
+	case SHMF_ROLE_DETACHED: return "closed";
+	default: return "bad";
+	}
+}
+
+/* Examine one entry. Returns 1 when it is a row to print (a segment, or with --all another
+ * regular file), 0 to skip it. */
+static int examine(const struct shmf_cli_opts *o, int dfd, const char *entry, struct row *r)
+{
+	struct shmf_cli_file f = {.fd = -1};
+	struct shmf_img *im = NULL;
+	struct stat st;
+	int rc = 0, fd, keep = 0, stable;
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "/%s", entry);
+	if (!matches(o, r->name))
+		return 0;
+	if (fstatat(dfd, entry, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	r->size = (uint64_t)st.st_size;
+	r->uid = (uint32_t)st.st_uid;
+	r->mode = (uint32_t)(st.st_mode & 07777);
+	owner_name(r->uid, r->owner, sizeof r->owner);
+	fd = shmf_cli_open_ro(dfd, entry, 1, &rc);
+	if (fd < 0) {
+		snprintf(r->status, sizeof r->status, "unreadable: %s", shmf_strerror(rc));
+		return o->all;
+	}
+	/* the header first: most files in /dev/shm are not segments and need not be copied */
+	rc = shmf_cli_read_fd(fd, SHMF_CTL_AREA, &f);
+	if (rc == 0 && (im = malloc(sizeof *im)) == NULL)
+		rc = SHMF_ENOMEM;
+	if (rc != 0) {
+		snprintf(r->status, sizeof r->status, "unreadable: %s", shmf_strerror(rc));
+		keep = o->all;
+		goto out;
+	}
+	shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
+	if (im->recognised) {
+		/* a segment: copy it whole, once, and analyse that copy */
+		free(f.buf);
+		rc = shmf_cli_read_stable(fd, SHMF_IMG_MAX_SIZE, &f, &stable);
+		if (rc == 0)
+			shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
+	}
+	if (rc != 0 || !im->recognised) {
+		snprintf(r->status, sizeof r->status, "%s",
+		         rc != 0 ? shmf_strerror(rc) : "not a shmframe segment");
+		keep = o->all;
+		goto out;
+	}
+	r->segment = 1;
+	r->size = f.size;
+	r->vmaj = im->version_major;
+	r->vmin = im->version_minor;
+	r->ring_count = im->geometry_ok ? im->ring_count : 0;
+	for (int s = 0; s < 2; s++) {
+		r->role_state[s] = im->role[s].state;
+		r->role_lock[s] = im->role[s].present ? shmf_cli_role_locked(fd, s) : -1;
+	}
+	shmf_img_walk_all(im);
+	for (unsigned i = 0; i < 2; i++) {
+		r->waiting[i] = im->ring[i].messages;
+		r->rerrors[i] = im->ring[i].rerrors;
+		r->rlasterr[i] = im->ring[i].rlasterr;
+	}
+	r->problems = im->nfindings;
+	if (im->nfindings == 0)
+		snprintf(r->status, sizeof r->status, "ok");
+	else
+		snprintf(r->status, sizeof r->status, "damaged: %s%s",
+		         shmf_strerror(im->findings[0].code),
+		         im->nfindings > 1 ? " (and more)" : "");
+	keep = 1;
+out:
+	free(im);
+	free(f.buf);
+	close(fd);
+	return keep;
+}
+
+static void ring_pair(char *buf, size_t n, const struct row *r, const uint64_t v[2])
+{
+	if (r->ring_count == 0)
+		snprintf(buf, n, "?");
+	else if (r->ring_count == 1)
+		snprintf(buf, n, "%llu,-", (unsigned long long)v[0]);
+	else
+		snprintf(buf, n, "%llu,%llu", (unsigned long long)v[0], (unsigned long long)v[1]);
+}
+
+static void print_text(const struct row *rows, size_t n)
+{
+	int w = 4;
+
+	for (size_t i = 0; i < n; i++) {
+		int len = (int)strlen(rows[i].name);
+		if (len > w)
+			w = len;
+	}
+	printf("%-*s  %10s  %-8s  %-4s  %-3s  %-6s  %-6s  %-7s  %-7s  %s\n", w, "NAME", "SIZE",
+	       "OWNER", "MODE", "VER", "A", "B", "WAITING", "REJECTS", "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		char ver[16], wait[48], rej[48];
+		uint64_t re[2] = {r->rerrors[0], r->rerrors[1]};
+		int pad = w - (int)strlen(r->name);
+
+		shmf_text_bytes(stdout, r->name);
+		printf("%*s  %10llu  %-8.8s  %04o  ", pad > 0 ? pad : 0, "",
+		       (unsigned long long)r->size, r->owner, r->mode);
+		if (!r->segment) {
+			printf("%-3s  %-6s  %-6s  %-7s  %-7s  %s\n", "-", "-", "-", "-", "-",
+			       r->status);
+			continue;
+		}
+		snprintf(ver, sizeof ver, "%u.%u", r->vmaj, r->vmin);
+		ring_pair(wait, sizeof wait, r, r->waiting);
+		ring_pair(rej, sizeof rej, r, re);
+		printf("%-3s  %-6s  %-6s  %-7s  %-7s  %s\n", ver,
+		       role_word(r->role_state[0], r->role_lock[0]),
+		       role_word(r->role_state[1], r->role_lock[1]), wait, rej, r->status);
+	}
+}
+
+static void print_json(const struct row *rows, size_t n)
+{
+	printf("{\"schema\":1,\"directory\":\"%s\",\"entries\":[", SHM_DIR);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		printf("%s{\"name\":", i ? "," : "");
+		shmf_json_cstr(stdout, r->name);
+		printf(",\"segment\":%s,\"size\":%llu,\"uid\":%u,\"owner\":",
+		       r->segment ? "true" : "false", (unsigned long long)r->size, r->uid);
+		shmf_json_cstr(stdout, r->owner);
+		printf(",\"mode\":\"%04o\"", r->mode);
+		if (r->segment) {
+			printf(",\"version\":\"%u.%u\",\"roles\":[", r->vmaj, r->vmin);
+			for (int s = 0; s < 2; s++)
+				printf("%s{\"side\":\"%c\",\"state\":\"%s\",\"lock\":\"%s\","
+				       "\"alive\":%s,"
+				       "\"summary\":\"%s\"}",
+				       s ? "," : "", s ? 'B' : 'A',
+				       shmf_img_role_state(r->role_state[s]),
+				       r->role_lock[s] < 0 ? "unknown"
+				       : r->role_lock[s]   ? "held"
+				                           : "free",
+				       r->role_lock[s] == 1 ? "true" : "false",
+				       role_word(r->role_state[s], r->role_lock[s]));
+			printf("],\"rings\":[");
+			for (unsigned k = 0; k < r->ring_count && k < 2; k++)
+				printf("%s{\"index\":%u,\"messages_waiting\":%llu,\"rerrors\":%u,"
+				       "\"rlasterr\":%u}",
+				       k ? "," : "", k, (unsigned long long)r->waiting[k],
+				       r->rerrors[k], r->rlasterr[k]);
+			printf("],\"problems\":%u,\"consistent\":%s", r->problems,
+			       r->problems == 0 ? "true" : "false");
+		}
+		printf(",\"status\":");
+		shmf_json_cstr(stdout, r->status);
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+int shmf_cmd_ls(const struct shmf_cli_opts *o)
+{
+	DIR *d = NULL;
+	char **names = NULL;
+	size_t n = 0, nrows = 0;
+	struct row *rows;
+	int rc = list_dir("ls", &d, &names, &n);
+
+	if (rc != 0 || d == NULL)
+		return rc != 0 ? rc : SHMF_EXIT_SYSTEM;
+	rows = calloc(n != 0 ? n : 1, sizeof *rows);
+	if (rows == NULL) {
+		rc = shmf_cli_fail("ls", NULL, SHMF_ENOMEM);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (examine(o, dirfd(d), names[i], &rows[nrows]))
+			nrows++;
+	if (o->json)
+		print_json(rows, nrows);
+	else
+		print_text(rows, nrows);
+	free(rows);
+out:
+	free_names(names, n);
+	closedir(d);
+	return rc;
+}
+
+/* ---- gc ------------------------------------------------------------------------------------ */
+
+static int take_lock(int fd, int side)
+{
+	struct flock fl = {0};
+
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)SHMF_ROLE_LOCK_OFFSET(side);
+	fl.l_len = 1;
+	fl.l_pid = 0;
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+static int same_file(int dfd, const char *entry, uint64_t dev, uint64_t ino, uid_t euid)
+{
+	struct stat st;
+
+	return fstatat(dfd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_uid == euid && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+}
+
+static void kept(const struct shmf_cli_opts *o, const char *name, const char *why)
+{
+	if (!o->verbose)
+		return;
+	fputs("kept ", stdout);
+	shmf_text_bytes(stdout, name);
+	printf(": %s\n", why);
+}
+
+/* Consider one entry; returns 0, or an exit code when a removal failed. */
+static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, uid_t euid)
+{
+	struct shmf_cli_file f = {.fd = -1};
+	struct shmf_img *im = NULL;
+	char name[SHMF_NAME_MAX + 2];
+	char why[128];
+	struct stat st;
+	int rc = 0, fd, rw = -1, ret = 0;
+	uint64_t now, born;
+
+	snprintf(name, sizeof name, "/%s", entry);
+	if (strlen(entry) + 1 > SHMF_NAME_MAX || shmf_name_check(name) != 0 || !matches(o, name))
+		return 0; /* not a name the library could have made */
+	if (fstatat(dfd, entry, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		kept(o, name, "not a regular file");
+		return 0;
+	}
+	if (st.st_uid != euid) {
+		snprintf(why, sizeof why, "owned by uid %u, not %u", (unsigned)st.st_uid,
+		         (unsigned)euid);
+		kept(o, name, why);
+		return 0;
+	}
+	fd = shmf_cli_open_ro(dfd, entry, 1, &rc);
+	if (fd < 0) {
+		snprintf(why, sizeof why, "cannot open: %s", shmf_strerror(rc));
+		kept(o, name, why);
+		return 0;
+	}
+	rc = shmf_cli_read_fd(fd, SHMF_CTL_AREA, &f);
+	if (rc == 0 && (im = malloc(sizeof *im)) == NULL)
+		rc = SHMF_ENOMEM;
+	if (rc != 0) {
+		snprintf(why, sizeof why, "cannot read: %s", shmf_strerror(rc));
+		kept(o, name, why);
+		goto out;
+	}
+	/* the descriptor must be the file we stat'ed, still ours */
+	if (f.uid != (uint32_t)euid || f.dev != (uint64_t)st.st_dev ||
+	    f.ino != (uint64_t)st.st_ino) {
+		kept(o, name, "changed while being examined");
+		goto out;
+	}
+	shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
+	if (!im->recognised) {
+		kept(o, name, "not a shmframe segment");
+		goto out;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (shmf_cli_role_locked(fd, s) != 0) {
+			snprintf(why, sizeof why, "side %c is held by a live process (or unknown)",
+			         s ? 'B' : 'A');
+			kept(o, name, why);
+			goto out;
+		}
+	}
+	now = wall_ns();
+	born = im->created_ns > f.mtime_ns ? im->created_ns : f.mtime_ns;
+	if (born > now || now - born < o->min_age_s * 1000000000u) {
+		snprintf(why, sizeof why, "younger than %llu s", (unsigned long long)o->min_age_s);
+		kept(o, name, why);
+		goto out;
+	}
+	if (o->dry_run) {
+		fputs("would remove ", stdout);
+		shmf_text_bytes(stdout, name);
+		putchar('\n');
+		goto out;
+	}
+	/* Hold both role locks across the unlink when we can open the file for writing, so that
+	 * nobody attaches between the check and the removal; otherwise check the locks again. */
+	rw = openat(dfd, entry, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (rw >= 0) {
+		struct stat st2;
+		if (fstat(rw, &st2) != 0 || (uint64_t)st2.st_dev != f.dev ||
+		    (uint64_t)st2.st_ino != f.ino) {
+			kept(o, name, "changed while being examined");
+			goto out;
+		}
+		if (take_lock(rw, SHMF_SIDE_A) != 0 || take_lock(rw, SHMF_SIDE_B) != 0) {
+			kept(o, name, "a process attached meanwhile");
+			goto out;
+		}
+	} else if (shmf_cli_role_locked(fd, SHMF_SIDE_A) != 0 ||
+	           shmf_cli_role_locked(fd, SHMF_SIDE_B) != 0) {
+		kept(o, name, "a process attached meanwhile");
+		goto out;
+	}
+	if (!same_file(dfd, entry, f.dev, f.ino, euid)) {
+		kept(o, name, "changed while being examined");
+		goto out;
+	}
+	if (unlinkat(dfd, entry, 0) != 0) {
+		ret = shmf_cli_fail("gc", name, shmf_cli_errno_code(errno));
+		goto out;
+	}
+	fputs("removed ", stdout);
+	shmf_text_bytes(stdout, name);
+	putchar('\n');
+out:
+	if (rw >= 0)
+		close(rw); /* drops the role locks */
+	free(im);
+	free(f.buf);
+	close(fd);
+	return ret;
+}
+
+int shmf_cmd_gc(const struct shmf_cli_opts *o)
+{
+	DIR *d = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	uid_t euid = geteuid();
+	int rc = list_dir("gc", &d, &names, &n);
+
+	if (rc != 0 || d == NULL)
+		return rc != 0 ? rc : SHMF_EXIT_SYSTEM;
+	for (size_t i = 0; i < n; i++) {
+		int r = collect(o, dirfd(d), names[i], euid);
+		if (r != 0 && rc == 0)
+			rc = r;
+	}
+	free_names(names, n);
+	closedir(d);
+	return rc;
+}
