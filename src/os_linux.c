@@ -135,7 +135,8 @@ int shmf_os_reopen(int fd, int *out)
 	char path[64];
 	int f;
 
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	if (snprintf(path, sizeof path, "/proc/self/fd/%d", fd) >= (int)sizeof path)
+		return SHMF_EINVAL; /* GCOVR_EXCL_LINE: an int always fits */
 	f = open(path, O_RDWR | O_CLOEXEC);
 	if (f < 0)
 		return from_errno(errno);
@@ -392,11 +393,13 @@ uint32_t shmf_os_pid(void)
  *
  * The one piece of process-global state in the library, because signal dispositions are
  * process-global: a fixed table of the mappings that channels registered, read by the handler
- * with atomic loads only. The handler is async-signal-safe: atomics, mmap, sigaction, errno. */
+ * with atomic loads only. The handler uses only lock-free atomics, sigaction, errno and mmap;
+ * mmap is not on POSIX's async-signal-safe list, but glibc's is a bare system call, and
+ * libwayland's SIGBUS guard relies on the same. */
 
 #define GUARD_SLOTS 64
 static struct guard_slot {
-	_Atomic(uintptr_t) base; /* 0: free */
+	_Atomic(unsigned char *) base; /* NULL: free */
 	_Atomic(size_t) size;
 	atomic_int tripped;
 	atomic_int used;
@@ -410,13 +413,13 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 	uintptr_t a = (uintptr_t)si->si_addr;
 
 	for (int i = 0; i < GUARD_SLOTS; i++) {
-		uintptr_t b = atomic_load(&guard_slots[i].base);
+		unsigned char *b = atomic_load(&guard_slots[i].base);
 		size_t n = atomic_load(&guard_slots[i].size);
-		if (b != 0 && a - b < n) {
+		if (b != NULL && a - (uintptr_t)b < n) {
 			/* Our mapping lost its pages (the file shrank). Put zero pages in their
 			 * place so that the access, retried on return, reads zeros; the channel
 			 * sees the flag and reports SHMF_ETRUNCATED. */
-			void *p = mmap((void *)b, n, PROT_READ | PROT_WRITE,
+			void *p = mmap(b, n, PROT_READ | PROT_WRITE,
 			               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			atomic_store(&guard_slots[i].tripped, 1);
 			errno = saved;
@@ -478,7 +481,7 @@ int shmf_os_guard_register(unsigned char *base, uint64_t size)
 		if (atomic_compare_exchange_strong(&guard_slots[i].used, &expect, 1)) {
 			atomic_store(&guard_slots[i].tripped, 0);
 			atomic_store(&guard_slots[i].size, (size_t)size);
-			atomic_store(&guard_slots[i].base, (uintptr_t)base); /* last: now live */
+			atomic_store(&guard_slots[i].base, base); /* last: now live */
 			return i;
 		}
 	}
@@ -494,7 +497,7 @@ void shmf_os_guard_unregister(int slot)
 {
 	if (slot < 0 || slot >= GUARD_SLOTS)
 		return;
-	atomic_store(&guard_slots[slot].base, 0); /* first: no longer matched */
+	atomic_store(&guard_slots[slot].base, NULL); /* first: no longer matched */
 	atomic_store(&guard_slots[slot].tripped, 0);
 	atomic_store(&guard_slots[slot].used, 0);
 }
