@@ -432,11 +432,13 @@ START_TEST(test_fd_passing_maps_each_failing_call)
 	ck_assert_int_eq(errno, EAGAIN);
 	int p[2];
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(shmf_recv_fd(p[0], -1, &fd), SHMF_ESYS);             /* not a socket */
-	ck_assert_int_eq(shmf_attach_fd(p[0], SHMF_SIDE_B, &a), SHMF_ESEALS); /* no seals */
+	ck_assert_int_eq(shmf_recv_fd(p[0], -1, &fd), SHMF_ESYS); /* not a socket */
+	shmf_channel *b = NULL;
+	ck_assert_int_eq(shmf_attach_fd(p[0], SHMF_SIDE_B, &b), SHMF_ESEALS); /* no seals */
 	close(p[0]);
 	close(p[1]);
-	ck_assert_int_eq(shmf_attach_fd(1000, SHMF_SIDE_B, &a), SHMF_ESYS); /* EBADF */
+	ck_assert_int_eq(shmf_attach_fd(1000, SHMF_SIDE_B, &b), SHMF_ESYS); /* EBADF */
+	ck_assert_ptr_null(b);
 	close(sv[0]);
 	close(sv[1]);
 	shmf_close(a);
