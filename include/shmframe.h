@@ -8,9 +8,10 @@
  *    success, or a negative SHMF_E... code on failure. shmf_strerror() gives one line for each.
  *    SHMF_ESYS means a system call failed; errno then holds that call's error, preserved across
  *    the cleanup the library does before returning.
- * 2. The library never prints, never exits or aborts, never raises a signal, and never installs a
- *    signal handler, whatever the peer wrote into the segment or the caller passed in. It has no
- *    global mutable state.
+ * 2. The library never prints, never exits or aborts, and never raises a signal, whatever the
+ *    peer wrote into the segment or the caller passed in. It installs a signal handler and keeps
+ *    process-global state only when asked to, by shmf_sigbus_guard(1); otherwise it has no global
+ *    mutable state.
  * 3. Ownership. shmf_create() and shmf_attach() allocate a shmf_channel and hand it to the caller,
  *    who releases it, and everything it holds (mapping, descriptor, role lock), with shmf_close().
  *    The library keeps no pointer to caller memory after a call returns. Buffers passed in stay

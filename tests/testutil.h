@@ -175,16 +175,9 @@ typedef struct tu_image {
 	shmf_ring w0, r0; /* ring 0's writer and reader */
 } tu_image;
 
-static inline void tu_image_init(tu_image *im, size_t capacity, size_t max_message, int simplex)
+/* Allocate and format the image for the geometry in im->g, and bind ring 0's two ends. */
+static inline void tu_image_setup(tu_image *im)
 {
-	shmf_config cfg;
-
-	shmf_config_init(&cfg);
-	cfg.capacity = capacity;
-	cfg.max_message = max_message;
-	cfg.flags = simplex ? SHMF_SIMPLEX : 0;
-	memset(im, 0, sizeof *im);
-	ck_assert_int_eq(shmf_geom_from_config(&cfg, &im->g), 0);
 	im->g.creator_uid = 1000;
 	im->g.created_ns = 1767225600000000000ull;
 	im->size = (size_t)im->g.total_size;
@@ -196,6 +189,19 @@ static inline void tu_image_init(tu_image *im, size_t capacity, size_t max_messa
 	shmf_ring_bind(&im->r0, im->base, 0, &im->g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&im->w0), 0);
 	ck_assert_int_eq(shmf_ring_reader_attach(&im->r0), 0);
+}
+
+static inline void tu_image_init(tu_image *im, size_t capacity, size_t max_message, int simplex)
+{
+	shmf_config cfg;
+
+	shmf_config_init(&cfg);
+	cfg.capacity = capacity;
+	cfg.max_message = max_message;
+	cfg.flags = simplex ? SHMF_SIMPLEX : 0;
+	memset(im, 0, sizeof *im);
+	ck_assert_int_eq(shmf_geom_from_config(&cfg, &im->g), 0);
+	tu_image_setup(im);
 }
 
 /* The same, for a geometry that PROTOCOL.md 2.4 forbids (frames of more than half the
@@ -210,17 +216,7 @@ static inline void tu_image_init_unchecked(tu_image *im, size_t capacity, size_t
 	im->g.data_off[0] = SHMF_CTL_AREA;
 	im->g.total_size =
 	        SHMF_CTL_AREA + ((capacity + SHMF_PAGE - 1u) & ~(uint64_t)(SHMF_PAGE - 1u));
-	im->g.creator_uid = 1000;
-	im->g.created_ns = 1767225600000000000ull;
-	im->size = (size_t)im->g.total_size;
-	im->base = aligned_alloc(4096, im->size);
-	ck_assert_ptr_nonnull(im->base);
-	memset(im->base, 0, im->size);
-	shmf_segment_format(im->base, &im->g);
-	shmf_ring_bind(&im->w0, im->base, 0, &im->g);
-	shmf_ring_bind(&im->r0, im->base, 0, &im->g);
-	ck_assert_int_eq(shmf_ring_writer_attach(&im->w0), 0);
-	ck_assert_int_eq(shmf_ring_reader_attach(&im->r0), 0);
+	tu_image_setup(im);
 }
 
 static inline void tu_image_free(tu_image *im)
