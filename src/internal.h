@@ -177,4 +177,26 @@ SHMF_HIDDEN void shmf_os_sleep_ns(int64_t ns);
 SHMF_HIDDEN uint32_t shmf_os_euid(void);
 SHMF_HIDDEN uint32_t shmf_os_pid(void);
 
+/* ---- kill points (issue #6): compiled only into test builds ------------------------------- */
+/* Each names one step of the write path (and the reader's consume) where a process may die.
+ * A build with -DSHMF_KILL_POINTS=1 (CMake: the shmframe_obj_kp objects) reads the environment
+ * variable SHMF_KILL_POINT=NAME[:N] once, and sends itself SIGKILL the N-th time (default 1) it
+ * reaches the point NAME. Normal builds compile every point to nothing: the library never raises
+ * a signal (README, rule 2). */
+enum shmf_kill_point {
+	SHMF_KP_AFTER_RESERVE = 1, /* "after-reserve": room found, nothing written yet */
+	SHMF_KP_MID_COPY,          /* "mid-copy": half of the payload copied into the ring */
+	SHMF_KP_BEFORE_PUBLISH,    /* "before-publish": header and payload written, wseq not */
+	SHMF_KP_SEQ_PUBLISHED,     /* "seq-published": wseq stored, wpos not (PROTO 7 repair) */
+	SHMF_KP_PAD,               /* "pad": the PAD header written at the wrap, not published */
+	SHMF_KP_CONSUME,           /* "consume": reader stored rseq, not rpos (PROTO 7 repair) */
+	SHMF_KP_COUNT
+};
+#if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
+SHMF_HIDDEN void shmf_os_kill_point(enum shmf_kill_point kp);
+#define SHMF_KILL_POINT(kp) shmf_os_kill_point(kp)
+#else
+#define SHMF_KILL_POINT(kp) ((void)0)
+#endif
+
 #endif

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -388,6 +389,45 @@ uint32_t shmf_os_pid(void)
 {
 	return (uint32_t)getpid();
 }
+
+#if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
+/* ---- kill points (test builds only; internal.h) ------------------------------------------- */
+static const char *const kp_names[SHMF_KP_COUNT] = {
+        [SHMF_KP_AFTER_RESERVE] = "after-reserve", [SHMF_KP_MID_COPY] = "mid-copy",
+        [SHMF_KP_BEFORE_PUBLISH] = "before-publish", [SHMF_KP_SEQ_PUBLISHED] = "seq-published",
+        [SHMF_KP_PAD] = "pad", [SHMF_KP_CONSUME] = "consume"};
+static _Atomic int kp_armed = -1; /* -1 not read yet, 0 none, else the armed point */
+static _Atomic long kp_left;
+
+static void kp_read_env(void)
+{
+	const char *v = getenv("SHMF_KILL_POINT");
+	int armed = 0;
+	long n = 1;
+
+	if (v != NULL) {
+		for (int i = 1; i < SHMF_KP_COUNT; i++) {
+			size_t k = strlen(kp_names[i]);
+			if (strncmp(v, kp_names[i], k) == 0 && (v[k] == '\0' || v[k] == ':')) {
+				armed = i;
+				if (v[k] == ':')
+					n = strtol(v + k + 1, NULL, 10);
+				break;
+			}
+		}
+	}
+	atomic_store(&kp_left, n > 0 ? n : 1);
+	atomic_store(&kp_armed, armed);
+}
+
+void shmf_os_kill_point(enum shmf_kill_point kp)
+{
+	if (atomic_load(&kp_armed) < 0)
+		kp_read_env();
+	if (atomic_load(&kp_armed) == (int)kp && atomic_fetch_sub(&kp_left, 1) == 1)
+		(void)raise(SIGKILL);
+}
+#endif
 
 /* ---- the SIGBUS guard (opt-in; PROTO 9.6) ------------------------------------------------------
  *

@@ -149,6 +149,7 @@ static void publish(shmf_ring *r, uint64_t size)
 {
 	r->seq++;
 	shmf_sh_store_release64(r->ctl + SHMF_C_WSEQ, r->seq);
+	SHMF_KILL_POINT(SHMF_KP_SEQ_PUBLISHED);
 	r->pos += size;
 	/* Release: pairs with the acquire load of wpos in next_frame() and the attaches. */
 	shmf_sh_store_release64(r->ctl + SHMF_C_WPOS, r->pos);
@@ -185,6 +186,7 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 			                      (uint32_t)(tail - SHMF_FRAME_HEADER), r->seq, r->pos,
 			                      NULL);
 			shmf_sh_copy_in(r->data + (r->pos & r->mask), raw, sizeof raw);
+			SHMF_KILL_POINT(SHMF_KP_PAD);
 			publish(r, tail);
 		} else {
 			r->pos += tail;
@@ -193,6 +195,7 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 	r->pending = 1;
 	r->pend_len = len;
 	*payload = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	SHMF_KILL_POINT(SHMF_KP_AFTER_RESERVE);
 	return 0;
 }
 
@@ -219,6 +222,7 @@ static int commit(shmf_ring *r, size_t len, const void *src)
 	shmf_sh_copy_in(dst + SHMF_FRAME_HEADER + len, zeros,
 	                (size_t)(size - SHMF_FRAME_HEADER - len));
 	r->pending = 0;
+	SHMF_KILL_POINT(SHMF_KP_BEFORE_PUBLISH);
 	publish(r, size);
 	shmf_ring_wake(r->ctl + SHMF_C_RWAIT);
 	return 0;
@@ -236,7 +240,13 @@ int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
 
 	if (rc != 0)
 		return rc;
+#if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
+	shmf_sh_copy_in(p, msg, len / 2);
+	SHMF_KILL_POINT(SHMF_KP_MID_COPY);
+	shmf_sh_copy_in(p + len / 2, (const unsigned char *)msg + len / 2, len - len / 2);
+#else
 	shmf_sh_copy_in(p, msg, len);
+#endif
 	return commit(r, len, msg);
 }
 
@@ -248,6 +258,7 @@ static void consume(shmf_ring *r, uint64_t size)
 	r->seq++;
 	r->pos += size;
 	shmf_sh_store_relaxed64(r->ctl + SHMF_C_RSEQ, r->seq);
+	SHMF_KILL_POINT(SHMF_KP_CONSUME);
 	/* Release: pairs with the acquire load of rpos in shmf_ring_reserve() and the attaches; it
 	 * also keeps the rseq store before it (PROTO 7, reader repair). */
 	shmf_sh_store_release64(r->ctl + SHMF_C_RPOS, r->pos);

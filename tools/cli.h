@@ -7,6 +7,8 @@
  *   inspect.c    inspect: read-only report on one segment or image
  *   shmdir.c     ls and gc: the shmframe segments in /dev/shm
  *   out.c        output helpers: JSON strings, base64, errors on stderr
+ *   stress*.c    stress: a seeded duplex stress run with fault injection (issue #6)
+ *   bench/ (*.c) bench: throughput and latency against pipe, socketpair, mq (issue #8)
  *
  * The library never prints; this program does, and it must never crash on any input: command
  * lines, standard input, or segment bytes that a hostile peer wrote.
@@ -163,5 +165,9 @@ int shmf_cli_errno_code(int e);
 int shmf_cmd_inspect(const struct shmf_cli_opts *o);
 int shmf_cmd_ls(const struct shmf_cli_opts *o);
 int shmf_cmd_gc(const struct shmf_cli_opts *o);
+/* stress and bench parse their own options: argv[0] is the command's name ("stress", "bench").
+ * Each returns an exit code from the table above. */
+int shmf_cmd_stress(int argc, char **argv);
+int shmf_cmd_bench(int argc, char **argv);
 
 #endif

@@ -41,6 +41,8 @@ static const char help_main[] =
         "  ls                      list the shmframe segments in /dev/shm\n"
         "  gc                      remove segments that no live process holds\n"
         "  unlink NAME             remove a segment's name\n"
+        "  stress                  a seeded duplex stress run, with faults injected\n"
+        "  bench                   throughput and latency against pipe, socketpair and mq\n"
         "  help [COMMAND]          this text, or a command's\n"
         "\n"
         "NAME is /NAME or NAME: 1 to 254 printable ASCII characters, no '/'.\n"
@@ -562,6 +564,18 @@ int main(int argc, char **argv)
 {
 	struct shmf_cli_opts o;
 	char err[320];
+
+	/* stress and bench parse their own options (cli.h). */
+	if (argc >= 2 && (strcmp(argv[1], "stress") == 0 || strcmp(argv[1], "bench") == 0))
+		return argv[1][0] == 's' ? shmf_cmd_stress(argc - 1, argv + 1)
+		                         : shmf_cmd_bench(argc - 1, argv + 1);
+	if (argc == 3 && strcmp(argv[1], "help") == 0 &&
+	    (strcmp(argv[2], "stress") == 0 || strcmp(argv[2], "bench") == 0)) {
+		static char help_opt[] = "--help";
+		char *h[] = {argv[2], help_opt, NULL};
+		return argv[2][0] == 's' ? shmf_cmd_stress(2, h) : shmf_cmd_bench(2, h);
+	}
+
 	int rc = shmf_cli_parse(argc, argv, &o, err, sizeof err);
 
 	if (rc != 0) {
