@@ -392,10 +392,12 @@ uint32_t shmf_os_pid(void)
 
 #if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
 /* ---- kill points (test builds only; internal.h) ------------------------------------------- */
-static const char *const kp_names[SHMF_KP_COUNT] = {
-        [SHMF_KP_AFTER_RESERVE] = "after-reserve", [SHMF_KP_MID_COPY] = "mid-copy",
-        [SHMF_KP_BEFORE_PUBLISH] = "before-publish", [SHMF_KP_SEQ_PUBLISHED] = "seq-published",
-        [SHMF_KP_PAD] = "pad", [SHMF_KP_CONSUME] = "consume"};
+static const char *const kp_names[SHMF_KP_COUNT] = {[SHMF_KP_AFTER_RESERVE] = "after-reserve",
+                                                    [SHMF_KP_MID_COPY] = "mid-copy",
+                                                    [SHMF_KP_BEFORE_PUBLISH] = "before-publish",
+                                                    [SHMF_KP_SEQ_PUBLISHED] = "seq-published",
+                                                    [SHMF_KP_PAD] = "pad",
+                                                    [SHMF_KP_CONSUME] = "consume"};
 static _Atomic int kp_armed = -1; /* -1 not read yet, 0 none, else the armed point */
 static _Atomic long kp_left;
 
