@@ -197,6 +197,26 @@ SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 SHMF_API int shmf_side(const shmf_channel *ch);           /* SHMF_SIDE_A or SHMF_SIDE_B */
 SHMF_API size_t shmf_max_message(const shmf_channel *ch); /* the segment's max_message */
 
+/* Stream positions (PROTOCOL.md 5): *tx is the byte position up to which this side has published
+ * frames in the ring it sends on, *rx the position up to which it has consumed the ring it reads.
+ * Both count from 0 at creation, only grow, and carry over a takeover: a process that takes a
+ * role over starts from its predecessor's committed position. Either pointer may be NULL; read
+ * tx from the sending thread and rx from the receiving one. SHMF_EINVAL when ch or both pointers
+ * are NULL, SHMF_ENOTSUP when the side has no such ring (simplex).
+ *
+ * What it is for: exactly-once hand-over after a crash. A sender that saves tx before each send
+ * (somewhere that outlives it) lets its successor learn whether the send it died in was
+ * committed: it was exactly when the successor's tx is at least saved + shmf_frame_bytes(len).
+ * The same holds for rx and a receiver that died inside shmf_recv. */
+SHMF_API int shmf_positions(const shmf_channel *ch, uint64_t *tx, uint64_t *rx);
+
+/* The ring bytes one message of len bytes takes: 24 + len, rounded up to a multiple of 8
+ * (PROTOCOL.md 4). A PAD frame written at the wrap comes on top. */
+static inline uint64_t shmf_frame_bytes(size_t len)
+{
+	return ((uint64_t)len + 24u + 7u) & ~(uint64_t)7u;
+}
+
 /* One line of English for any value; never NULL. */
 SHMF_API const char *shmf_strerror(int err);
 

@@ -665,3 +665,17 @@ size_t shmf_max_message(const shmf_channel *ch)
 {
 	return ch == NULL ? 0 : ch->g.max_message;
 }
+
+int shmf_positions(const shmf_channel *ch, uint64_t *tx, uint64_t *rx)
+{
+	if (ch == NULL || (tx == NULL && rx == NULL))
+		return SHMF_EINVAL;
+	if ((tx != NULL && !ch->has_tx) || (rx != NULL && !ch->has_rx))
+		return SHMF_ENOTSUP;
+	/* Our own private copies (PROTO 6.1 rule 5): nothing shared is read. */
+	if (tx != NULL)
+		*tx = ch->tx.pos;
+	if (rx != NULL)
+		*rx = ch->rx.pos;
+	return 0;
+}

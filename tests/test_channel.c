@@ -388,6 +388,10 @@ START_TEST(test_simplex_refuses_b_send_and_a_recv_with_enotsup)
 	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, -1), SHMF_ENOTSUP);
 	ck_assert_int_eq(shmf_peek(a, &msg, &n, 0), SHMF_ENOTSUP);
 	ck_assert_int_eq(shmf_release(a), SHMF_ENOTSUP);
+	uint64_t pos = 0;
+	ck_assert_int_eq(shmf_positions(b, &pos, NULL), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_positions(a, NULL, &pos), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_positions(a, &pos, NULL), 0);
 	/* the one direction there is works */
 	ck_assert_int_eq(send_k(a, 12, 0, 0), 0);
 	recv_k(b, 12, 0, 0);
@@ -522,6 +526,42 @@ START_TEST(test_side_b_that_closes_and_reattaches_continues_the_stream)
 	ck_assert_int_eq(send_k(b, 40, 101, 0), 0);
 	recv_k(a, 30, 100, 0);
 	recv_k(a, 40, 101, 0);
+	close_pair(name, a, b);
+}
+END_TEST
+
+START_TEST(test_positions_count_frame_bytes_and_carry_over_a_reattach)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	uint64_t tx = 1, rx = 1;
+
+	open_pair(name, "positions", 0, &a, &b);
+	ck_assert_int_eq(shmf_positions(a, &tx, &rx), 0);
+	ck_assert_uint_eq(tx, 0);
+	ck_assert_uint_eq(rx, 0);
+	ck_assert_uint_eq(shmf_frame_bytes(0), 24);
+	ck_assert_uint_eq(shmf_frame_bytes(1), 32);
+	ck_assert_uint_eq(shmf_frame_bytes(8), 32);
+	ck_assert_uint_eq(shmf_frame_bytes(9), 40);
+	ck_assert_int_eq(send_k(a, 10, 0, 0), 0);
+	ck_assert_int_eq(send_k(a, 0, 1, 0), 0);
+	ck_assert_int_eq(shmf_positions(a, &tx, NULL), 0);
+	ck_assert_uint_eq(tx, shmf_frame_bytes(10) + shmf_frame_bytes(0));
+	recv_k(b, 10, 0, 0);
+	ck_assert_int_eq(shmf_positions(b, NULL, &rx), 0);
+	ck_assert_uint_eq(rx, shmf_frame_bytes(10));
+	/* a new B starts where the old one stopped consuming */
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_open(name, &b), 0);
+	rx = 0;
+	ck_assert_int_eq(shmf_positions(b, NULL, &rx), 0);
+	ck_assert_uint_eq(rx, shmf_frame_bytes(10));
+	recv_k(b, 0, 1, 0);
+	ck_assert_int_eq(shmf_positions(b, &tx, &rx), 0);
+	ck_assert_uint_eq(rx, tx + shmf_frame_bytes(10) + shmf_frame_bytes(0));
+	ck_assert_int_eq(shmf_positions(NULL, &tx, &rx), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_positions(b, NULL, NULL), SHMF_EINVAL);
 	close_pair(name, a, b);
 }
 END_TEST
@@ -805,6 +845,7 @@ static Suite *channel_suite(void)
 	tc = tcase_create("lifetime");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_side_b_that_closes_and_reattaches_continues_the_stream);
+	tcase_add_test(tc, test_positions_count_frame_bytes_and_carry_over_a_reattach);
 	tcase_add_test(tc,
 	               test_after_the_peer_closes_the_reader_drains_the_ring_then_gets_epeerclosed);
 	tcase_add_test(tc, test_a_peer_that_never_attached_gives_etimedout_not_epeerclosed);
