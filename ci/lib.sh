@@ -159,7 +159,7 @@ format_files() {
 	if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
 		git -C "$ROOT" ls-files '*.c' '*.h'
 	else # a copy without .git (ci/teeth.sh)
-		(cd "$ROOT" && find include src tests fuzz examples tools -name '*.[ch]' 2>/dev/null)
+		(cd "$ROOT" && find include src tests fuzz examples tools bench -name '*.[ch]' 2>/dev/null)
 	fi | grep -v 'crc32c_table.h'
 }
 
