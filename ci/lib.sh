@@ -135,12 +135,13 @@ stage_static() {
 	local rc=0 cc tidy sb
 	echo "--- cppcheck"
 	cppcheck --project="$CI_BUILD/static/compile_commands.json" --file-filter="$ROOT/src/*" \
+		--file-filter="$ROOT/tools/*" --file-filter="$ROOT/bench/*" \
 		--enable=warning,style,performance,portability --inline-suppr --error-exitcode=1 \
 		--suppress=missingIncludeSystem --std=c11 -q --template=gcc 2>&1 | tee "$ARTIFACTS/cppcheck.log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	cc=$(grep -c ': \(warning\|error\|style\|performance\|portability\):' "$ARTIFACTS/cppcheck.log")
 	echo "--- clang-tidy"
-	clang-tidy -p "$CI_BUILD/static" --quiet "$ROOT"/src/*.c 2>/dev/null | tee "$ARTIFACTS/clang-tidy.log"
+	clang-tidy -p "$CI_BUILD/static" --quiet "$ROOT"/src/*.c "$ROOT"/tools/*.c "$ROOT"/bench/*.c 2>/dev/null | tee "$ARTIFACTS/clang-tidy.log"
 	tidy=$(grep -c ': \(warning\|error\):' "$ARTIFACTS/clang-tidy.log")
 	[ "$tidy" -eq 0 ] || rc=1
 	echo "--- scan-build"

@@ -204,9 +204,8 @@ static int usage(char *err, size_t errlen, const char *fmt, ...)
 
 static int usage(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err != NULL && errlen > 0) {
+		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);

@@ -23,11 +23,9 @@ static void finding(struct shmf_img *im, int code, int64_t offset, const char *w
 static void finding(struct shmf_img *im, int code, int64_t offset, const char *where,
                     const char *fmt, ...)
 {
-	va_list ap;
-	struct shmf_img_finding *f;
-
 	if (im->nfindings < SHMF_IMG_MAX_FINDINGS) {
-		f = &im->findings[im->nfindings];
+		va_list ap;
+		struct shmf_img_finding *f = &im->findings[im->nfindings];
 		f->code = code;
 		f->offset = offset;
 		snprintf(f->where, sizeof f->where, "%s", where);
@@ -136,7 +134,7 @@ static void decode_header(struct shmf_img *im)
 static int check_geometry(struct shmf_img *im)
 {
 	int ok = 1;
-	uint64_t want1, total;
+	uint64_t total;
 
 	if (im->ring_count != 1 && im->ring_count != 2) {
 		finding(im, SHMF_ELAYOUT, SHMF_H_RING_COUNT, "header",
@@ -175,7 +173,7 @@ static int check_geometry(struct shmf_img *im)
 	if (!ok)
 		return 0;
 	if (im->ring_count == 2) {
-		want1 = SHMF_CTL_AREA + round_page(im->ring_cap[0]);
+		uint64_t want1 = SHMF_CTL_AREA + round_page(im->ring_cap[0]);
 		if (im->ring_data[1] != want1) {
 			finding(im, SHMF_ELAYOUT, SHMF_H_RING1_DATA, "header",
 			        "ring1_data is %llu, not %llu (4096 + ring 0's rounded capacity)",

@@ -39,7 +39,10 @@ static const char *lock_name(int lock)
 static void text_preview(FILE *out, const struct shmf_img *im, const struct shmf_img_frame *f)
 {
 	const uint8_t *p = im->buf + f->offset + SHMF_FRAME_HEADER;
-	uint32_t n = f->length < 24u ? f->length : 24u;
+	uint32_t n = f->length;
+
+	if (n > 24u)
+		n = 24u; /* a preview */
 
 	fputc(' ', out);
 	for (uint32_t i = 0; i < n; i++) {

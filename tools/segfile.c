@@ -89,11 +89,11 @@ int shmf_cli_read_stable(int fd, uint64_t limit, struct shmf_cli_file *f, int *s
 	static const size_t rpos_at[2] = {SHMF_RING_CTL(0) + SHMF_C_RPOS,
 	                                  SHMF_RING_CTL(1) + SHMF_C_RPOS};
 	uint8_t again[SHMF_RING_CTL(2)];
-	int rc;
 
 	*stable = 0;
 	for (int attempt = 0; attempt < 5; attempt++) {
-		if ((rc = shmf_cli_read_fd(fd, limit, f)) != 0)
+		int rc = shmf_cli_read_fd(fd, limit, f);
+		if (rc != 0)
 			return rc;
 		if (f->n < sizeof again ||
 		    pread(fd, again, sizeof again, 0) != (ssize_t)sizeof again) {

@@ -371,15 +371,14 @@ static int send_stdin(const struct shmf_cli_opts *o, shmf_channel *ch)
 		if (o->binary) {
 			unsigned char hdr[4];
 			size_t k = read_full(stdin, hdr, sizeof hdr);
-			uint32_t n32;
 			if (k == 0 && !ferror(stdin))
 				break;
 			if (k < sizeof hdr) {
 				rc = ferror(stdin) ? -2 : -3;
 				len = k;
 			} else {
-				n32 = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
-				      (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+				uint32_t n32 = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
+				               (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 				if (n32 > max) {
 					shmf_cli_err(
 					        "send", o->name,
@@ -560,23 +559,42 @@ static int cmd_recv(const struct shmf_cli_opts *o)
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+/* What we printed must have reached its destination (a full disk, a closed pipe): every
+ * command's output is checked here once, which is why the printf calls elsewhere ignore their
+ * results (tools/.clang-tidy). */
+static int flush_stdout(const char *cmd, int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		shmf_cli_err(cmd, NULL, "write error on standard output: %s", strerror(errno));
+		if (rc == SHMF_EXIT_OK || rc == SHMF_EXIT_DAMAGE)
+			rc = SHMF_EXIT_SYSTEM;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct shmf_cli_opts o;
 	char err[320];
+	int rc;
+	const char *self = NULL; /* stress or bench: they parse their own options (cli.h) */
 
-	/* stress and bench parse their own options (cli.h). */
-	if (argc >= 2 && (strcmp(argv[1], "stress") == 0 || strcmp(argv[1], "bench") == 0))
-		return argv[1][0] == 's' ? shmf_cmd_stress(argc - 1, argv + 1)
-		                         : shmf_cmd_bench(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "stress") == 0 || strcmp(argv[1], "bench") == 0)) {
+		self = argv[1];
+		rc = self[0] == 's' ? shmf_cmd_stress(argc - 1, argv + 1)
+		                    : shmf_cmd_bench(argc - 1, argv + 1);
+		return flush_stdout(self, rc);
+	}
 	if (argc == 3 && strcmp(argv[1], "help") == 0 &&
 	    (strcmp(argv[2], "stress") == 0 || strcmp(argv[2], "bench") == 0)) {
 		static char help_opt[] = "--help";
 		char *h[] = {argv[2], help_opt, NULL};
-		return argv[2][0] == 's' ? shmf_cmd_stress(2, h) : shmf_cmd_bench(2, h);
+		self = argv[2];
+		rc = self[0] == 's' ? shmf_cmd_stress(2, h) : shmf_cmd_bench(2, h);
+		return flush_stdout(self, rc);
 	}
 
-	int rc = shmf_cli_parse(argc, argv, &o, err, sizeof err);
+	rc = shmf_cli_parse(argc, argv, &o, err, sizeof err);
 
 	if (rc != 0) {
 		const char *cmd = o.cmd != SHMF_CMD_NONE && o.cmd != SHMF_CMD_HELP
@@ -614,12 +632,5 @@ int main(int argc, char **argv)
 	case SHMF_CMD_UNLINK: rc = cmd_unlink(&o); break;
 	default: rc = SHMF_EXIT_USAGE; break;
 	}
-	/* What we printed must have reached its destination (a full disk, a closed pipe). */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		shmf_cli_err(shmf_cli_cmd_name(o.cmd), NULL, "write error on standard output: %s",
-		             strerror(errno));
-		if (rc == SHMF_EXIT_OK || rc == SHMF_EXIT_DAMAGE)
-			rc = SHMF_EXIT_SYSTEM;
-	}
-	return rc;
+	return flush_stdout(shmf_cli_cmd_name(o.cmd), rc);
 }
