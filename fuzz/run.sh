@@ -64,6 +64,13 @@ mkdir -p "$art" || die "cannot create $art"
 log=$art/fuzz.log
 
 # ---- build ------------------------------------------------------------------------------------
+# One build at a time per build directory: two campaigns started together must not both compile
+# the same objects (flock, from util-linux, is released when this shell exits or closes fd 9).
+mkdir -p "$bdir" || die "cannot create $bdir"
+if command -v flock >/dev/null; then
+	exec 9>"$bdir/.run-sh.lock"
+	flock 9
+fi
 if [ ! -f "$bdir/CMakeCache.txt" ]; then
 	cmake -S "$repo" -B "$bdir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DSHMF_BUILD_FUZZERS=ON -DSHMF_FUZZ_ENGINE="$engine" -DSHMF_BUILD_TESTS=OFF \
@@ -77,6 +84,7 @@ cmake --build "$bdir" --target "fuzz_$target" -j"$(nproc 2>/dev/null || echo 2)"
 	{ tail -30 "$art/build.log" >&2; die "build failed (see $art/build.log)"; }
 bin=$bdir/fuzz/fuzz_$target
 [ -x "$bin" ] || die "no $bin after the build"
+exec 9>&- # the build is done: the next campaign may build while this one runs
 
 seeds=$here/corpus/$target
 dict=$here/dict/$target.dict
