@@ -18,6 +18,12 @@ Seeds per target:
   crc32c, names            the vectors of PROTOCOL.md 3 and the edge cases of 9.4
   api_ops                  call programs: ping-pong, full rings, wraps with PADs and skipped
                            tails, ETOOSMALL, EMSGSIZE, peek/release, reserve/commit, simplex
+  cli_args                 shmframe command lines (NUL-separated arguments): valid ones for
+                           every subcommand and option form, and one per usage error of
+                           tools/cli_parse.c
+
+Files named crash-* (reproducers of fixed bugs) and cov-* (inputs a campaign found that reach
+new code, merged with libFuzzer's -merge=1) are not generated, and are kept.
 """
 
 import os
@@ -600,6 +606,77 @@ def name_seeds():
     return out
 
 
+# ---- cli_args: the shmframe command line (tools/cli_parse.c) --------------------------------
+
+
+def cli_seeds():
+    ok = {
+        # every subcommand, with each of its options in each form getopt_long takes
+        "ok-help": ["--help"], "ok-help-short": ["-h"], "ok-version": ["--version"],
+        "ok-version-short": ["-V"], "ok-help-cmd": ["help"], "ok-help-create": ["help", "create"],
+        "ok-cmd-help": ["recv", "q", "--count", "x", "--help"], "ok-cmd-h": ["gc", "-h"],
+        "ok-create": ["create", "jobs"],
+        "ok-create-all": ["create", "/jobs", "--capacity", "64K", "--max-message=1000",
+                          "--simplex", "--mode", "0640"],
+        "ok-create-cap-only": ["create", "q", "--capacity=256"],
+        "ok-create-max": ["create", "q", "--capacity", "1G", "--max-message", "536870888"],
+        "ok-create-mm-default-cap": ["create", "q", "--max-message", "1k"],
+        "ok-send": ["send", "jobs", "one", "two", "three"],
+        "ok-send-opts": ["send", "--side", "b", "-t", "1500", "jobs", "--", "--not-an-option",
+                         ""],
+        "ok-send-binary": ["send", "jobs", "--binary", "-sA", "--timeout=-1"],
+        "ok-recv": ["recv", "jobs"],
+        "ok-recv-opts": ["recv", "jobs", "-n", "3", "--follow", "--json", "--side=a", "-t0"],
+        "ok-recv-binary": ["recv", "-fb", "--count=1", "jobs"],
+        "ok-inspect": ["inspect", "jobs", "--json"],
+        "ok-inspect-file": ["inspect", "--file", "/dev/shm/jobs", "-j"],
+        "ok-inspect-file-eq": ["inspect", "--file=img"],
+        "ok-ls": ["ls"], "ok-ls-opts": ["ls", "--json", "-a", "--match", "job*"],
+        "ok-gc": ["gc"], "ok-gc-opts": ["gc", "--dry-run", "--min-age", "0", "--match=*",
+                                        "-v"],
+        "ok-gc-max-age": ["gc", "--min-age", "10000000000"],
+        "ok-unlink": ["unlink", "/" + "n" * 254],
+        "ok-double-dash": ["unlink", "--", "q"],
+    }
+    bad = {
+        # one per usage error of shmf_cli_parse()
+        "err-no-command": [], "err-help-arg": ["--help", "x"], "err-version-arg": ["-V", "x"],
+        "err-unknown-command": ["frobnicate"], "err-help-two": ["help", "ls", "gc"],
+        "err-help-unknown": ["help", "nope"],
+        "err-unknown-option": ["ls", "--bogus"], "err-unknown-short": ["recv", "q", "-x"],
+        "err-missing-value": ["recv", "q", "--count"], "err-missing-short": ["send", "q", "-s"],
+        "err-capacity": ["create", "q", "--capacity", "1T"],
+        "err-capacity-overflow": ["create", "q", "--capacity", "18446744073709551615K"],
+        "err-max-message": ["create", "q", "--max-message", "-1"],
+        "err-mode": ["create", "q", "--mode", "1000"], "err-mode-digit": ["create", "q",
+                                                                           "--mode", "08"],
+        "err-side": ["send", "q", "--side", "c"],
+        "err-timeout": ["recv", "q", "--timeout", "2147483648"],
+        "err-count-zero": ["recv", "q", "--count", "0"],
+        "err-count": ["recv", "q", "-n", "99999999999999999999"],
+        "err-min-age": ["gc", "--min-age", "10000000001"],
+        "err-ls-operand": ["ls", "extra"], "err-gc-operand": ["gc", "--", "x"],
+        "err-inspect-both": ["inspect", "q", "--file", "img"],
+        "err-inspect-empty-file": ["inspect", "--file", ""],
+        "err-missing-name": ["unlink"], "err-bad-name": ["create", "a/b"],
+        "err-name-dotdot": ["unlink", ".."], "err-name-long": ["unlink", "n" * 255],
+        "err-recv-operand": ["recv", "q", "more"],
+        "err-cap-not-pow2": ["create", "q", "--capacity", "1000"],
+        "err-cap-small": ["create", "q", "--capacity", "128"],
+        "err-max-message-fit": ["create", "q", "--capacity", "4K", "--max-message", "4K"],
+        "err-max-message-huge": ["create", "q", "--max-message", "1G"],
+        "err-send-binary-msgs": ["send", "q", "--binary", "m"],
+        "err-recv-binary-json": ["recv", "q", "--binary", "--json"],
+        "err-create-side": ["create", "q", "--side", "a"],
+    }
+    out = {}
+    for table in (ok, bad):
+        for tag, args in table.items():
+            # a trailing NUL ends the last argument: an empty last one needs a second
+            out[tag] = b"\0".join(a.encode() for a in args) + (b"\0" if args[-1:] == [""] else b"")
+    return out
+
+
 # ---- output ----------------------------------------------------------------------------------
 
 
@@ -615,6 +692,7 @@ def all_seeds():
         "crc32c": crc_seeds(),
         "names": name_seeds(),
         "api_ops": api_seeds(),
+        "cli_args": cli_seeds(),
     }
 
 
@@ -626,7 +704,7 @@ def main():
         os.makedirs(d, exist_ok=True)
         if not check:
             for old in os.listdir(d):
-                if not old.startswith("crash-") and old not in seeds:
+                if not old.startswith(("crash-", "cov-")) and old not in seeds:
                     os.remove(os.path.join(d, old))
         for name, data in seeds.items():
             path = os.path.join(d, name)
