@@ -3,11 +3,13 @@
 #
 # The fuzzing stage of CI: every fuzz target for SECONDS with libFuzzer, and the segment target
 # for SECONDS with AFL++, through fuzz/run.sh (which builds into build/fuzz-<engine>/ and leaves
-# logs and reproducers in ci-artifacts/fuzz/<engine>/<target>/). Installs nothing: it needs
-# clang (with its libFuzzer runtime), cmake, and afl-clang-fast + afl-fuzz (Debian's afl++).
-# Prints a table (target, engine, execs, exec/s, crashes) and exits non-zero when any run found a
-# crash, or could not build or run. Bounded: each run is stopped at SECONDS + 15 minutes (build
-# included) whatever happens. Runs from any directory.
+# logs and reproducers in ci-artifacts/fuzz/<engine>/<target>/). Then the ClusterFuzzLite build:
+# ci/cfl-build-test.sh runs .clusterfuzzlite/build.sh with OSS-Fuzz's variables and every fuzzer
+# it leaves on its seed zip (row "cfl-build", engine "oss-fuzz"; skipped without zip).
+# Installs nothing: it needs clang (with its libFuzzer runtime), cmake, and afl-clang-fast +
+# afl-fuzz (Debian's afl++). Prints a table (target, engine, execs, exec/s, crashes) and exits
+# non-zero when any run found a crash, or could not build or run. Bounded: each run is stopped at
+# SECONDS + 15 minutes (build included) whatever happens. Runs from any directory.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,6 +63,17 @@ for r in "${runs[@]}"; do
 	results+=("$line")
 done
 
+echo "== fuzz-smoke: the ClusterFuzzLite build (ci/cfl-build-test.sh)"
+timeout -k 30 900 bash "$repo/ci/cfl-build-test.sh"
+rc=$?
+nruns=$((${#runs[@]} + 1))
+case $rc in
+0) status=ok ;;
+77) status=skipped nruns=$((nruns - 1)) ;;
+*) status=error failed=$((failed + 1)) ;;
+esac
+results+=("RESULT target=cfl-build engine=oss-fuzz execs=- execs_per_sec=- crashes=0 status=$status")
+
 echo
 printf '%-16s %-10s %12s %10s %8s  %s\n' target engine execs exec/s crashes status
 for line in "${results[@]}"; do
@@ -68,7 +81,7 @@ for line in "${results[@]}"; do
 	printf '%-16s %-10s %12s %10s %8s  %s\n' "$(get target)" "$(get engine)" "$(get execs)" \
 		"$(get execs_per_sec)" "$(get crashes)" "$(get status)"
 done
-echo "fuzz-smoke: $((${#runs[@]} - failed)) passed, $failed failed"
+echo "fuzz-smoke: $((nruns - failed)) passed, $failed failed"
 if [ "$failed" -ne 0 ]; then
 	echo "fuzz-smoke: reproducers and logs are in $repo/ci-artifacts/fuzz/" >&2
 	exit 1
