@@ -428,6 +428,42 @@ def segment_seeds():
     s = traffic()
     s.b[s.data[1] + 8] ^= 1  # seq of ring 1's first frame: side A's read fails its CRC
     out["reject-R8-ring1-side-a"] = s.bytes()
+
+    # ---- the other halves of the A6 and A12 conditions, and of the writer-repair test ----
+    s = Segment((256,))
+    s.u32(0, 0)  # magic 0 but ready: foreign, not being created
+    out["reject-A6-magic-0-ready"] = s.bytes()
+    for tag, off, val, caps, mm in [
+            ("capacity-2g", 0x40, 1 << 31, (256,), 64),   # a power of two above 1 GiB
+            ("capacity-128", 0x40, 128, (256,), 64),      # a power of two below 256
+            ("ring1-capacity", 0x50, 384, (256, 256), 64),
+            ("max-message-huge", 0x20, (1 << 30) + 1, (256,), 64),
+            ("max-message-ring1", 0x20, 105, (512, 256), 64),  # fits ring 0, not ring 1
+            ("ring0-offset", 0x38, 8192, (256,), 64)]:
+        s = Segment(caps, mm)
+        (s.u64 if off in (0x38, 0x40, 0x50) else s.u32)(off, val)
+        s.fix_header()
+        out["reject-A12-" + tag] = s.bytes()
+    # full but for a short tail (wpos 240 of 256): the repair test has no room to look at
+    s = Segment((256,), 64)
+    for k in range(3):
+        s.write(0, pattern(56, k))
+    out["valid-full-short-tail"] = s.bytes()
+    # the reader at a short tail (rpos 240), the ring full behind it (wpos 496): the frame
+    # the repair test would look at lies past a whole lap
+    s = Segment((256,), 64)
+    for k in range(3):
+        s.write(0, pattern(56, k))
+    s.consume_all(0)
+    for k in range(3):
+        s.write(0, pattern(56, 3 + k))
+    out["valid-full-reader-at-short-tail"] = s.bytes()
+    # a PAD whose CRC is right and whose seq is wrong (R9 on a PAD)
+    s = wrapped(True)
+    o = 4096 + 216
+    struct.pack_into("<Q", s.b, o + 8, 9)
+    struct.pack_into("<I", s.b, o, crc32c(s.b[o + 4:o + 24]))
+    out["reject-R9-pad-seq"] = s.bytes()
     return out
 
 
@@ -441,7 +477,7 @@ def guard_seeds(seg):
             "valid-writeback-", "valid-max-message-largest", "valid-simplex-4k-lengths",
             "valid-wait-words", "reject-R2-", "reject-R3-", "reject-R6-length-tail",
             "reject-R6-pad-", "reject-R8-pad-crc", "reject-R8-crc-peek", "reject-R9-pos-stamp",
-            "reject-A18-wpos-range")
+            "reject-A18-wpos-range", "valid-full-", "reject-R9-pad-seq")
     return {k: v for k, v in seg.items() if k.startswith(keep)}
 
 
