@@ -449,14 +449,15 @@ def segment_seeds():
     for k in range(3):
         s.write(0, pattern(56, k))
     out["valid-full-short-tail"] = s.bytes()
-    # the reader at a short tail (rpos 240), the ring full behind it (wpos 496): the frame
-    # the repair test would look at lies past a whole lap
-    s = Segment((256,), 64)
+    # ring 1 (B writes it, so B's attach runs the writer's repair test on it before anything
+    # reads it): the reader at a short tail (rpos 240), the ring full behind it (wpos 496), so
+    # the frame the repair test would look at lies past a whole lap
+    s = Segment((256, 256), 64)
     for k in range(3):
-        s.write(0, pattern(56, k))
-    s.consume_all(0)
+        s.write(1, pattern(56, k))
+    s.consume_all(1)
     for k in range(3):
-        s.write(0, pattern(56, 3 + k))
+        s.write(1, pattern(56, 3 + k))
     out["valid-full-reader-at-short-tail"] = s.bytes()
     # a PAD whose CRC is right and whose seq is wrong (R9 on a PAD)
     s = wrapped(True)
