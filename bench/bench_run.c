@@ -1,0 +1,868 @@
+/* bench_run.c - the transports and the timed loops of `shmframe bench` (bench.h).
+ *
+ * One case is one fork of two processes, side A on one CPU and side B on another, which meet at
+ * a barrier in a shared control page and then run one loop:
+ *   throughput  A sends as fast as it can, B receives; B stops the clock at the last message;
+ *   pingpong    A sends one message and waits for B's echo; A times every round trip;
+ *   paced       A sends message i at t0 + i / rate (spinning until then), B receives and
+ *               records now - (t0 + i / rate): latency from the scheduled send, so that a
+ *               transport that falls behind shows it (no coordinated omission).
+ * Every received message is checked (index and tail pattern, bench.h); the first bad one fails
+ * the run. The parent waits with a deadline and kills what does not finish.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <mqueue.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define BENCH_TSC 1
+#endif
+
+#include "internal.h" /* shmf_crc32c, for the CRC ceiling */
+#include "shmframe.h"
+
+/* ---- the clock ----------------------------------------------------------------------------- */
+
+static double tsc_ns_per_tick; /* 0: use CLOCK_MONOTONIC */
+static uint64_t tsc_base;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int tsc_invariant(void)
+{
+	char line[4096];
+	int ok = 0;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "flags", 5) == 0) {
+			ok = strstr(line, " constant_tsc") != NULL &&
+			     strstr(line, " nonstop_tsc") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+void bench_clock_init(void)
+{
+#ifdef BENCH_TSC
+	if (!tsc_invariant())
+		return;
+	uint64_t m0 = mono_ns(), t0 = __rdtsc();
+	struct timespec d = {0, 20000000};
+	nanosleep(&d, NULL);
+	uint64_t m1 = mono_ns(), t1 = __rdtsc();
+	if (t1 > t0 && m1 > m0) {
+		tsc_ns_per_tick = (double)(m1 - m0) / (double)(t1 - t0);
+		tsc_base = t0;
+	}
+#endif
+}
+
+uint64_t bench_now_ns(void)
+{
+#ifdef BENCH_TSC
+	if (tsc_ns_per_tick > 0)
+		return (uint64_t)((double)(__rdtsc() - tsc_base) * tsc_ns_per_tick);
+#endif
+	return mono_ns();
+}
+
+static inline void relax(void)
+{
+#ifdef BENCH_TSC
+	_mm_pause();
+#endif
+}
+
+/* ---- CPUs ---------------------------------------------------------------------------------- */
+
+void bench_cpus(int *cpu_a, int *cpu_b)
+{
+	cpu_set_t set;
+
+	*cpu_a = *cpu_b = -1;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET((size_t)c, &set))
+			continue;
+		if (*cpu_a < 0) {
+			*cpu_a = c;
+		} else {
+			*cpu_b = c;
+			return;
+		}
+	}
+	*cpu_a = -1;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((size_t)cpu, &set);
+	(void)sched_setaffinity(0, sizeof set, &set);
+}
+
+/* ---- the control page shared by the two sides ----------------------------------------------- */
+
+struct ctl {
+	_Atomic uint32_t ready;
+	_Atomic uint64_t t0; /* throughput: A's start; paced: the schedule's start */
+	uint64_t t1;         /* throughput: B's end */
+	uint64_t count;      /* messages B counted (throughput), round trips A timed */
+	uint64_t nsamples;
+	int failed[2];
+	char note[2][160];
+	_Alignas(128) _Atomic uint64_t line; /* the bounced cache line */
+	_Alignas(128) char pad[128];
+};
+
+/* ---- endpoints ----------------------------------------------------------------------------- */
+
+struct ep {
+	enum bench_transport tr;
+	int side; /* 0 = A, 1 = B */
+	shmf_channel *ch;
+	int busy; /* poll with timeout 0 */
+	int rfd, wfd;
+	mqd_t mq_in, mq_out;
+	_Atomic uint64_t *line;
+	uint64_t line_last; /* the value we stored or saw last */
+	unsigned char *buf; /* private message buffer */
+	size_t size;
+};
+
+struct setup {
+	char shm_name[64];
+	char mq_name[2][64];
+	int pipe_ab[2], pipe_ba[2];
+	int sp[2];
+	mqd_t mq[2]; /* mq[0]: A -> B, mq[1]: B -> A */
+};
+
+static int is_shm(enum bench_transport t)
+{
+	return t <= TR_SHM_ZC_BUSY;
+}
+
+static void fill(unsigned char *p, size_t size, uint64_t idx)
+{
+	uint64_t tail = idx ^ BENCH_TAIL_KEY;
+
+	memcpy(p, &idx, 8);
+	if (size >= 16)
+		memcpy(p + size - 8, &tail, 8);
+}
+
+/* The message check: length, then the tail pattern; the index goes back to the caller, who
+ * checks the sequence. -1 when the message is wrong. */
+static int check(const unsigned char *p, size_t got, size_t size, uint64_t *idx)
+{
+	uint64_t tail;
+
+	if (got != size)
+		return -1;
+	memcpy(idx, p, 8);
+	if (size >= 16 && *idx != BENCH_END) {
+		memcpy(&tail, p + size - 8, 8);
+		if (tail != (*idx ^ BENCH_TAIL_KEY))
+			return -1;
+	}
+	return 0;
+}
+
+/* The whole of n bytes through a pipe, either way. */
+static int fd_xfer(int fd, unsigned char *p, size_t n, int writing)
+{
+	while (n > 0) {
+		ssize_t k = writing ? write(fd, p, n) : read(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The cache line: A stores 2i + 1 and waits for 2i + 2, which B stores when it sees 2i + 1.
+ * Release/acquire: the same pairs a message ring needs, nothing more. */
+static int line_send(struct ep *e, uint64_t idx)
+{
+	uint64_t v = idx == BENCH_END ? BENCH_END : 2 * idx + 1 + (uint64_t)e->side;
+	atomic_store_explicit(e->line, v, memory_order_release);
+	e->line_last = v;
+	return 0;
+}
+
+static int line_recv(struct ep *e, uint64_t *idx)
+{
+	for (;;) {
+		uint64_t v = atomic_load_explicit(e->line, memory_order_acquire);
+		if (v == BENCH_END) {
+			*idx = BENCH_END;
+			return 0;
+		}
+		if (v != e->line_last && (v & 1u) == (uint64_t)e->side) {
+			*idx = (v - 1) / 2;
+			e->line_last = v;
+			return 0;
+		}
+		relax();
+	}
+}
+
+static int shm_timeout(const struct ep *e)
+{
+	return e->busy ? 0 : -1;
+}
+
+/* Send message idx. 0 or -1. */
+static int ep_send(struct ep *e, uint64_t idx)
+{
+	int rc;
+
+	switch (e->tr) {
+	case TR_SHM:
+	case TR_SHM_BUSY:
+	case TR_SHM_BLOCK:
+		fill(e->buf, e->size, idx);
+		while ((rc = shmf_send(e->ch, e->buf, e->size, shm_timeout(e))) == SHMF_EAGAIN)
+			relax();
+		return rc == 0 ? 0 : -1;
+	case TR_SHM_ZC:
+	case TR_SHM_ZC_BUSY: {
+		void *p;
+		while ((rc = shmf_reserve(e->ch, e->size, &p, shm_timeout(e))) == SHMF_EAGAIN)
+			relax();
+		if (rc != 0)
+			return -1;
+		fill(p, e->size, idx);
+		return shmf_commit(e->ch, e->size) == 0 ? 0 : -1;
+	}
+	case TR_PIPE: fill(e->buf, e->size, idx); return fd_xfer(e->wfd, e->buf, e->size, 1);
+	case TR_CACHELINE: return line_send(e, idx);
+	case TR_SEQPACKET:
+		fill(e->buf, e->size, idx);
+		for (;;) {
+			ssize_t k = send(e->wfd, e->buf, e->size, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			return k == (ssize_t)e->size ? 0 : -1;
+		}
+	case TR_MQ:
+		fill(e->buf, e->size, idx);
+		while ((rc = mq_send(e->mq_out, (const char *)e->buf, e->size, 0)) != 0 &&
+		       errno == EINTR)
+			;
+		return rc;
+	default: return -1;
+	}
+}
+
+/* Receive one message and check it; *idx is its index. 0 or -1. */
+static int ep_recv(struct ep *e, uint64_t *idx)
+{
+	size_t got = 0;
+	int rc;
+
+	switch (e->tr) {
+	case TR_SHM:
+	case TR_SHM_BUSY:
+	case TR_SHM_BLOCK:
+		while ((rc = shmf_recv(e->ch, e->buf, e->size, &got, shm_timeout(e))) ==
+		       SHMF_EAGAIN)
+			relax();
+		return rc == 0 ? check(e->buf, got, e->size, idx) : -1;
+	case TR_SHM_ZC:
+	case TR_SHM_ZC_BUSY: {
+		const void *p;
+		while ((rc = shmf_peek(e->ch, &p, &got, shm_timeout(e))) == SHMF_EAGAIN)
+			relax();
+		if (rc != 0 || check(p, got, e->size, idx) != 0)
+			return -1;
+		return shmf_release(e->ch) == 0 ? 0 : -1;
+	}
+	case TR_PIPE:
+		if (fd_xfer(e->rfd, e->buf, e->size, 0) != 0)
+			return -1;
+		return check(e->buf, e->size, e->size, idx);
+	case TR_SEQPACKET:
+		for (;;) {
+			ssize_t k = recv(e->rfd, e->buf, e->size, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return -1;
+			return check(e->buf, (size_t)k, e->size, idx);
+		}
+	case TR_MQ:
+		for (;;) {
+			ssize_t k = mq_receive(e->mq_in, (char *)e->buf, e->size, NULL);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return -1;
+			return check(e->buf, (size_t)k, e->size, idx);
+		}
+	case TR_CACHELINE: return line_recv(e, idx);
+	default: return -1;
+	}
+}
+
+/* ---- set-up before the fork, and in each side after it -------------------------------------- */
+
+static long read_proc_long(const char *path, long dflt)
+{
+	char b[64];
+	long v = dflt;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return dflt;
+	if (fgets(b, sizeof b, f) != NULL) {
+		char *end;
+		long x = strtol(b, &end, 10);
+		if (end != b)
+			v = x;
+	}
+	fclose(f);
+	return v;
+}
+
+/* How many messages a queue holds: the system's msg_max (at most 10), fewer when two queues of
+ * that many would pass RLIMIT_MSGQUEUE (the kernel counts each message plus a pointer). */
+static long mq_depth(size_t size)
+{
+	struct rlimit rl;
+	long depth = read_proc_long("/proc/sys/fs/mqueue/msg_max", 10);
+
+	if (depth > 10)
+		depth = 10;
+	if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		long fit = (long)(rl.rlim_cur / 2 / (size + 64));
+		if (fit < depth)
+			depth = fit;
+	}
+	return depth;
+}
+
+int bench_mq_usable(size_t size, char *note, size_t n)
+{
+	char name[64];
+	struct mq_attr a;
+	mqd_t q;
+
+	memset(&a, 0, sizeof a);
+	a.mq_maxmsg = mq_depth(size);
+	a.mq_msgsize = (long)size;
+	if (a.mq_maxmsg < 1) {
+		snprintf(note, n, "mq: RLIMIT_MSGQUEUE too small for two queues of %zu B", size);
+		return 0;
+	}
+	snprintf(name, sizeof name, "/shmf-bench-probe-%ld", (long)getpid());
+	q = mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &a);
+	if (q == (mqd_t)-1) {
+		snprintf(note, n,
+		         "mq: %zu B messages refused (%s; fs.mqueue.msgsize_max %ld, "
+		         "msg_max %ld): skipped",
+		         size, strerror(errno),
+		         read_proc_long("/proc/sys/fs/mqueue/msgsize_max", -1),
+		         read_proc_long("/proc/sys/fs/mqueue/msg_max", -1));
+		return 0;
+	}
+	mq_close(q);
+	mq_unlink(name);
+	note[0] = '\0';
+	return 1;
+}
+
+static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr, size_t size,
+                             struct setup *s, char *note, size_t n)
+{
+	static unsigned serial;
+	long pid = (long)getpid();
+
+	memset(s, 0, sizeof *s);
+	s->pipe_ab[0] = s->pipe_ab[1] = s->pipe_ba[0] = s->pipe_ba[1] = -1;
+	s->sp[0] = s->sp[1] = -1;
+	s->mq[0] = s->mq[1] = (mqd_t)-1;
+	serial++;
+	snprintf(s->shm_name, sizeof s->shm_name, "/shmf-bench-%ld-%u", pid, serial);
+	(void)o;
+	switch (tr) {
+	case TR_PIPE:
+		if (pipe2(s->pipe_ab, O_CLOEXEC) != 0 || pipe2(s->pipe_ba, O_CLOEXEC) != 0) {
+			snprintf(note, n, "pipe: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	case TR_SEQPACKET: {
+		int sz = (int)(4 * size + 4096);
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sp) != 0) {
+			snprintf(note, n, "socketpair: %s", strerror(errno));
+			return -1;
+		}
+		/* Large messages need a send buffer that holds them; the default holds 64 KiB. */
+		if (size > 65536)
+			for (int i = 0; i < 2; i++)
+				if (setsockopt(s->sp[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz) !=
+				    0)
+					(void)setsockopt(s->sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+					                 sizeof sz);
+		return 0;
+	}
+	case TR_MQ: {
+		struct mq_attr a;
+		memset(&a, 0, sizeof a);
+		a.mq_maxmsg = mq_depth(size);
+		a.mq_msgsize = (long)size;
+		for (int i = 0; i < 2; i++) {
+			snprintf(s->mq_name[i], sizeof s->mq_name[i], "/shmf-bench-%ld-%u-%d", pid,
+			         serial, i);
+			s->mq[i] = mq_open(s->mq_name[i], O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC,
+			                   0600, &a);
+			if (s->mq[i] == (mqd_t)-1) {
+				snprintf(note, n, "mq_open: %s", strerror(errno));
+				return -1;
+			}
+		}
+		return 0;
+	}
+	default: return 0;
+	}
+}
+
+static void setup_cleanup(struct setup *s)
+{
+	for (int i = 0; i < 2; i++) {
+		if (s->pipe_ab[i] >= 0)
+			close(s->pipe_ab[i]);
+		if (s->pipe_ba[i] >= 0)
+			close(s->pipe_ba[i]);
+		if (s->sp[i] >= 0)
+			close(s->sp[i]);
+		if (s->mq[i] != (mqd_t)-1) {
+			mq_close(s->mq[i]);
+			mq_unlink(s->mq_name[i]);
+		}
+	}
+	shmf_unlink(s->shm_name);
+}
+
+static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, size_t size,
+                     struct ctl *c, char *note, size_t n)
+{
+	int rc;
+
+	e->size = size;
+	e->buf = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	if (e->buf == NULL) {
+		snprintf(note, n, "out of memory");
+		return -1;
+	}
+	memset(e->buf, 0xA5, size);
+	e->line = &c->line;
+	e->busy = e->tr == TR_SHM_BUSY || e->tr == TR_SHM_ZC_BUSY;
+	if (is_shm(e->tr)) {
+		shmf_config cfg;
+		shmf_config_init(&cfg);
+		if (o->capacity != 0)
+			cfg.capacity = o->capacity;
+		if (size > cfg.max_message)
+			cfg.max_message = size;
+		if (e->side == 0)
+			rc = shmf_create(s->shm_name, &cfg, &e->ch);
+		else
+			rc = shmf_attach(s->shm_name, SHMF_SIDE_B, 5000, &e->ch);
+		if (rc != 0) {
+			snprintf(note, n, "%s: %s", e->side == 0 ? "shmf_create" : "shmf_attach",
+			         shmf_strerror(rc));
+			return -1;
+		}
+		if (e->tr == TR_SHM_BLOCK)
+			shmf_set_spin(e->ch, 0);
+		return 0;
+	}
+	switch (e->tr) {
+	case TR_PIPE:
+		e->wfd = e->side == 0 ? s->pipe_ab[1] : s->pipe_ba[1];
+		e->rfd = e->side == 0 ? s->pipe_ba[0] : s->pipe_ab[0];
+		break;
+	case TR_SEQPACKET: e->wfd = e->rfd = s->sp[e->side]; break;
+	case TR_MQ:
+		e->mq_out = s->mq[e->side];
+		e->mq_in = s->mq[1 - e->side];
+		break;
+	default: break;
+	}
+	return 0;
+}
+
+/* Both sides ready, or give up after 10 s (the other side failed its set-up). */
+static int barrier(struct ctl *c)
+{
+	uint64_t t0 = mono_ns();
+
+	atomic_fetch_add(&c->ready, 1);
+	while (atomic_load(&c->ready) < 2) {
+		if (mono_ns() - t0 > 10000000000ull)
+			return -1;
+		sched_yield();
+	}
+	return 0;
+}
+
+/* ---- the loops ----------------------------------------------------------------------------- */
+
+static uint64_t run_count(const struct bench_opts *o, enum bench_mode mode)
+{
+	if (o->messages != 0)
+		return o->messages;
+	if (mode == MODE_PACED)
+		return (uint64_t)(o->rate * o->duration_s);
+	return UINT64_MAX; /* until the duration ends */
+}
+
+static int loop_throughput_a(const struct bench_opts *o, struct ep *e, struct ctl *c)
+{
+	uint64_t n = run_count(o, MODE_THROUGHPUT);
+	uint64_t t0 = bench_now_ns();
+	uint64_t end = t0 + (uint64_t)(o->duration_s * 1e9);
+	uint64_t i;
+
+	atomic_store(&c->t0, t0);
+	for (i = 0; i < n; i++) {
+		if ((i & 63u) == 0 && o->messages == 0 && bench_now_ns() >= end)
+			break;
+		if (ep_send(e, i) != 0)
+			return -1;
+	}
+	return ep_send(e, BENCH_END);
+}
+
+static int loop_throughput_b(struct ep *e, struct ctl *c)
+{
+	uint64_t idx, expect = 0;
+
+	for (;;) {
+		if (ep_recv(e, &idx) != 0)
+			return -1;
+		if (idx == BENCH_END)
+			break;
+		if (idx != expect)
+			return -2;
+		expect++;
+	}
+	c->t1 = bench_now_ns();
+	c->count = expect;
+	return 0;
+}
+
+static int loop_pingpong_a(const struct bench_opts *o, struct ep *e, struct ctl *c,
+                           uint64_t *samples)
+{
+	uint64_t n = run_count(o, MODE_PINGPONG);
+	uint64_t start = bench_now_ns();
+	uint64_t end = start + (uint64_t)(o->duration_s * 1e9);
+	uint64_t i, idx, k = 0;
+
+	if (n != UINT64_MAX)
+		n += o->warmup;
+	for (i = 0; i < n; i++) {
+		uint64_t t = bench_now_ns();
+		if (o->messages == 0 && t >= end)
+			break;
+		if (ep_send(e, i) != 0 || ep_recv(e, &idx) != 0)
+			return -1;
+		if (idx != i)
+			return -2;
+		uint64_t rtt = bench_now_ns() - t;
+		if (i >= o->warmup && k < BENCH_MAX_SAMPLES)
+			samples[k++] = rtt;
+	}
+	c->t1 = bench_now_ns();
+	atomic_store(&c->t0, start);
+	c->count = k;
+	c->nsamples = k;
+	return ep_send(e, BENCH_END);
+}
+
+static int loop_pingpong_b(struct ep *e)
+{
+	uint64_t idx, expect = 0;
+
+	for (;;) {
+		if (ep_recv(e, &idx) != 0)
+			return -1;
+		if (idx == BENCH_END)
+			return 0;
+		if (idx != expect)
+			return -2;
+		expect++;
+		if (ep_send(e, idx) != 0)
+			return -1;
+	}
+}
+
+static int loop_paced_a(const struct bench_opts *o, struct ep *e, struct ctl *c)
+{
+	uint64_t n = run_count(o, MODE_PACED);
+	double period = 1e9 / o->rate;
+	uint64_t t0 = bench_now_ns() + 1000000;
+
+	atomic_store(&c->t0, t0);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t due = t0 + (uint64_t)((double)i * period);
+		while (bench_now_ns() < due)
+			relax();
+		if (ep_send(e, i) != 0)
+			return -1;
+	}
+	return ep_send(e, BENCH_END);
+}
+
+static int loop_paced_b(const struct bench_opts *o, struct ep *e, struct ctl *c, uint64_t *samples)
+{
+	double period = 1e9 / o->rate;
+	uint64_t idx, expect = 0, k = 0;
+
+	for (;;) {
+		if (ep_recv(e, &idx) != 0)
+			return -1;
+		uint64_t now = bench_now_ns();
+		if (idx == BENCH_END)
+			break;
+		if (idx != expect)
+			return -2;
+		expect++;
+		uint64_t due = atomic_load(&c->t0) + (uint64_t)((double)idx * period);
+		if (idx >= o->warmup && k < BENCH_MAX_SAMPLES)
+			samples[k++] = now > due ? now - due : 0;
+	}
+	c->t1 = bench_now_ns();
+	c->count = expect;
+	c->nsamples = k;
+	return 0;
+}
+
+static int side_main(const struct bench_opts *o, enum bench_mode mode, enum bench_transport tr,
+                     size_t size, int side, int cpu, struct setup *s, struct ctl *c,
+                     uint64_t *samples)
+{
+	struct ep e;
+	int rc;
+
+	memset(&e, 0, sizeof e);
+	e.tr = tr;
+	e.side = side;
+	pin(cpu);
+	if (side_init(o, &e, s, size, c, c->note[side], sizeof c->note[side]) != 0) {
+		c->failed[side] = 1;
+		return 1;
+	}
+	if (barrier(c) != 0) {
+		snprintf(c->note[side], sizeof c->note[side], "the other side never came");
+		c->failed[side] = 1;
+		return 1;
+	}
+	if (mode == MODE_THROUGHPUT)
+		rc = side == 0 ? loop_throughput_a(o, &e, c) : loop_throughput_b(&e, c);
+	else if (mode == MODE_PINGPONG)
+		rc = side == 0 ? loop_pingpong_a(o, &e, c, samples) : loop_pingpong_b(&e);
+	else
+		rc = side == 0 ? loop_paced_a(o, &e, c) : loop_paced_b(o, &e, c, samples);
+	if (rc != 0) {
+		snprintf(c->note[side], sizeof c->note[side], "%s: %s",
+		         side == 0 ? "side A" : "side B",
+		         rc == -2 ? "a message out of sequence" : "a send or receive failed");
+		c->failed[side] = 1;
+	}
+	if (e.ch != NULL)
+		shmf_close(e.ch);
+	free(e.buf);
+	return rc != 0;
+}
+
+/* ---- ceilings: one process ----------------------------------------------------------------- */
+
+static void run_ceiling(const struct bench_opts *o, enum bench_transport tr, size_t size,
+                        struct bench_result *res)
+{
+	unsigned char *a = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	unsigned char *b = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	volatile uint32_t sink = 0;
+	uint64_t n = 0, t0, t1, end;
+	int cpu_a, cpu_b;
+
+	if (a == NULL || b == NULL) {
+		res->status = 2;
+		snprintf(res->note, sizeof res->note, "out of memory");
+		goto out;
+	}
+	bench_cpus(&cpu_a, &cpu_b);
+	memset(a, 0x5A, size);
+	memset(b, 0, size);
+	t0 = bench_now_ns();
+	end = t0 + (uint64_t)(o->duration_s * 1e9);
+	for (;;) {
+		for (int k = 0; k < 16; k++) {
+			if (tr == TR_MEMCPY) {
+				memcpy(b, a, size);
+				__asm__ __volatile__("" : : "r"(b) : "memory");
+			} else {
+				sink = shmf_crc32c(sink, a, size);
+			}
+		}
+		n += 16;
+		t1 = bench_now_ns();
+		if (o->messages != 0 ? n >= o->messages : t1 >= end)
+			break;
+	}
+	res->msgs = n;
+	res->seconds = (double)(t1 - t0) / 1e9;
+	res->msg_s = (double)n / res->seconds;
+	res->mb_s = res->msg_s * (double)size / 1e6;
+out:
+	free(a);
+	free(b);
+}
+
+/* ---- one case ------------------------------------------------------------------------------ */
+
+static void wait_sides(pid_t pid[2], double limit_s, int *killed)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)(limit_s * 1e9);
+	int left = 2;
+
+	*killed = 0;
+	while (left > 0) {
+		int st;
+		pid_t p = waitpid(-1, &st, WNOHANG);
+		if (p == pid[0] || p == pid[1]) {
+			left--;
+			continue;
+		}
+		if (p < 0 && errno != EINTR)
+			break;
+		if (mono_ns() > deadline && !*killed) {
+			for (int i = 0; i < 2; i++)
+				if (pid[i] > 0)
+					kill(pid[i], SIGKILL);
+			*killed = 1;
+		}
+		struct timespec d = {0, 2000000};
+		nanosleep(&d, NULL);
+	}
+}
+
+void bench_run_case(const struct bench_opts *o, enum bench_mode mode, enum bench_transport tr,
+                    size_t size, uint64_t *samples, struct bench_result *res)
+{
+	struct setup s;
+	struct ctl *c;
+	pid_t pid[2] = {-1, -1};
+	int cpu[2], killed;
+
+	memset(res, 0, sizeof *res);
+	res->mode = mode;
+	res->tr = tr;
+	res->size = size;
+	if (mode == MODE_CEILING) {
+		run_ceiling(o, tr, size, res);
+		return;
+	}
+	if (tr == TR_MQ && !bench_mq_usable(size, res->note, sizeof res->note)) {
+		res->status = 1;
+		return;
+	}
+	c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED) {
+		res->status = 2;
+		snprintf(res->note, sizeof res->note, "mmap: %s", strerror(errno));
+		return;
+	}
+	memset(c, 0, sizeof *c);
+	if (setup_before_fork(o, tr, size, &s, res->note, sizeof res->note) != 0) {
+		res->status = 2;
+		goto out;
+	}
+	bench_cpus(&cpu[0], &cpu[1]);
+	fflush(NULL);
+	for (int side = 0; side < 2; side++) {
+		pid[side] = fork();
+		if (pid[side] == 0)
+			_exit(side_main(o, mode, tr, size, side, cpu[side], &s, c, samples));
+		if (pid[side] < 0) {
+			snprintf(res->note, sizeof res->note, "fork: %s", strerror(errno));
+			res->status = 2;
+			if (side == 1 && pid[0] > 0)
+				kill(pid[0], SIGKILL);
+		}
+	}
+	{
+		double limit = 30.0 + 20.0 * o->duration_s;
+		if (o->messages != 0)
+			limit = 120.0;
+		wait_sides(pid, limit, &killed);
+	}
+	if (res->status != 0)
+		goto out;
+	if (killed) {
+		res->status = 2;
+		snprintf(res->note, sizeof res->note, "did not finish in time: killed");
+	} else if (c->failed[0] || c->failed[1]) {
+		res->status = 2;
+		snprintf(res->note, sizeof res->note, "%s", c->failed[0] ? c->note[0] : c->note[1]);
+	} else if (mode == MODE_THROUGHPUT) {
+		uint64_t t0 = atomic_load(&c->t0);
+		res->msgs = c->count;
+		res->seconds = (double)(c->t1 - t0) / 1e9;
+		res->msg_s = res->seconds > 0 ? (double)c->count / res->seconds : 0;
+		res->mb_s = res->msg_s * (double)size / 1e6;
+	} else {
+		res->msgs = c->count;
+		res->seconds = (double)(c->t1 - atomic_load(&c->t0)) / 1e9;
+		bench_lat_stats(samples, (size_t)c->nsamples, res);
+		if (c->nsamples == 0) {
+			res->status = 1;
+			snprintf(res->note, sizeof res->note, "no samples: the run was too short");
+		}
+		if (mode == MODE_PINGPONG && res->seconds > 0)
+			res->msg_s = (double)c->count / res->seconds;
+	}
+out:
+	setup_cleanup(&s);
+	munmap(c, sizeof *c);
+}

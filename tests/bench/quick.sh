@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# quick.sh - ctest bench_quick (label bench): `shmframe bench --quick` runs every mode and
+# transport briefly, exits 0, and writes a table, CSV and JSON that parse. No performance
+# assertion: this checks that the benchmark works, not how fast anything is.
+#   usage: quick.sh PATH/TO/shmframe
+set -u
+bin=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bin" help bench >"$dir/help.txt" || fail "help bench exits $?"
+grep -q -- '--quick' "$dir/help.txt" || fail "help bench does not list --quick"
+"$bin" bench --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "an unknown option is not a usage error (exit 2)"
+
+"$bin" bench --quick --quiet --out "$dir/out" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
+rc=$?
+[ $rc -eq 0 ] || { cat "$dir/stdout.txt" "$dir/stderr.txt"; fail "bench --quick exits $rc"; }
+for f in bench.txt bench.csv bench.json; do
+	[ -s "$dir/out/$f" ] || fail "no $f"
+done
+grep -q '^One-way throughput' "$dir/stdout.txt" || fail "no throughput table"
+grep -q '^Ping-pong round trip' "$dir/stdout.txt" || fail "no ping-pong table"
+grep -q '^Paced stream' "$dir/stdout.txt" || fail "no paced table"
+grep -q '^64 B  *shm ' "$dir/stdout.txt" || fail "no 64 B shm row"
+head -1 "$dir/out/bench.csv" | grep -q '^rep,mode,transport,size,status' || fail "CSV header"
+# every case of both reps is a row; shm runs are never failed
+rows=$(($(wc -l <"$dir/out/bench.csv") - 1))
+[ "$rows" -ge 40 ] || fail "only $rows CSV rows"
+grep -q ',shm,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B shm run in the CSV"
+if grep -E ',shm[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a shm run failed"; fi
+if command -v python3 >/dev/null; then
+	python3 - "$dir/out/bench.json" <<'PY' || fail "JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["meta"]["git_sha"] and d["meta"]["cpu"] and d["meta"]["kernel"], d["meta"]
+runs = d["runs"]
+assert any(r["transport"] == "shm" and r["mode"] == "throughput" and r["status"] == "ok"
+           and r["msg_per_s"] > 0 for r in runs)
+assert any(r["transport"] == "cacheline" and r["lat_ns"]["p50"] > 0 for r in runs)
+PY
+fi
+echo "bench --quick: $rows runs, table, CSV and JSON ok"
