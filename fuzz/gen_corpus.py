@@ -18,6 +18,9 @@ Seeds per target:
   crc32c, names            the vectors of PROTOCOL.md 3 and the edge cases of 9.4
   api_ops                  call programs: ping-pong, full rings, wraps with PADs and skipped
                            tails, ETOOSMALL, EMSGSIZE, peek/release, reserve/commit, simplex
+  cli_image                the segment seeds the analysis of inspect/ls reads alike (not those
+                           that only steer the segment harness's receives), and images marked
+                           as copies (inspect --file), whose owner and mode are not checked
   cli_args                 shmframe command lines (NUL-separated arguments): valid ones for
                            every subcommand and option form, and one per usage error of
                            tools/cli_parse.c
@@ -643,6 +646,20 @@ def name_seeds():
     return out
 
 
+# ---- cli_image: the segment analysis of shmframe inspect and ls (tools/image.c) -------------
+
+CTL_FLAG_COPY = 8  # cli_image: the image is a copy (inspect --file)
+
+
+def image_seeds(seg):
+    steering = ("valid-traffic-peek", "valid-etoosmall", "valid-writeback-", "reject-R8-crc-peek",
+                "reject-R9-seq-peek")
+    out = {k: v for k, v in seg.items() if len(v) <= 12288 and not k.startswith(steering)}
+    out["copy-other-owner"] = traffic(uid=SYMBOLIC_UID + 1).steer(flags=CTL_FLAG_COPY).bytes()
+    out["copy-wide-mode"] = traffic().steer(filemode=0o666, flags=CTL_FLAG_COPY).bytes()
+    return out
+
+
 # ---- cli_args: the shmframe command line (tools/cli_parse.c) --------------------------------
 
 
@@ -730,6 +747,7 @@ def all_seeds():
         "names": name_seeds(),
         "api_ops": api_seeds(),
         "cli_args": cli_seeds(),
+        "cli_image": image_seeds(seg),
     }
 
 
