@@ -1527,7 +1527,10 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 {
 	printf("shmframe stress: seed %llu, %.1f s, capacity %llu, max-message %llu, %s\n",
 	       (unsigned long long)C->seed, secs, (unsigned long long)C->capacity,
-	       (unsigned long long)C->max_message, ok ? "ok" : "FAILED");
+	       (unsigned long long)C->max_message,
+	       ok                                    ? "ok"
+	       : strcmp(failure, "interrupted") == 0 ? "interrupted"
+	                                             : "FAILED");
 	for (int d = 0; d < 2; d++) {
 		const struct dir_tot *t = &L->t[d];
 		char p50[32], p99[32], mx[32];
@@ -1592,7 +1595,9 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 		}
 	}
 	printf("%s\n", any ? "" : " none");
-	if (!ok)
+	if (!ok && strcmp(failure, "interrupted") == 0)
+		printf("  interrupted (seed %llu)\n", (unsigned long long)C->seed);
+	else if (!ok)
 		printf("  FAILED: %s\n  reproduce with --seed %llu\n", failure,
 		       (unsigned long long)C->seed);
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# teeth.sh - proof that `shmframe stress` has teeth (issue #6). Run by hand, not by ctest:
+#
+#   tests/stress/teeth.sh [NAME...]      all weakenings, or only those named
+#
+# It copies the working tree to a temporary directory, and for each weakening below patches the
+# copy's src/ (never the tree's own), rebuilds the copy's shmframe and shmframe_kp, runs the
+# stress mode that should catch it, and checks that the run fails, for the planted reason (its
+# failure message matches), within the time limit. It prints one line per weakening with the
+# time the tool took to catch it, and exits 0 only when every weakening that is expected to be
+# caught was. docs/STRESS.md records the results.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LIMIT=${TEETH_LIMIT:-120} # seconds a stress run may take to catch a weakening
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shmf-teeth.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 143' INT TERM HUP
+
+# name | file | perl substitution (-0 mode) | binary (plain|kp) | stress arguments | failure regex
+WEAKENINGS=(
+	'publish-early|src/ring.c|s{#else\n\tshmf_sh_copy_in\(p, msg, len\);\n#endif\n\treturn commit\(r, len, msg\);}{#else\n\tint rc_ = commit(r, len, msg); /* TEETH: published before the payload */\n\tshmf_sh_copy_in(p, msg, len);\n\treturn rc_;\n#endif\n}|plain|--duration LIMIT|SHMF_ECRC|corrupt'
+	'no-crc-check|src/ring.c|s{\(rc = shmf_frame_check_crc\(&h, raw, buf\)\) != 0}{(rc = 0) != 0 /* TEETH: no CRC */}|plain|--duration LIMIT --scribble 200|corrupt|expected message|bytes, expected'
+	'no-seq-check|src/ring.c|s{(shmf_sh_copy_out\(buf.*?\n.*?\n\s*)\(rc = shmf_frame_check_seq\(&h, r->seq, r->pos\)\) != 0}{$1(rc = 0) != 0 /* TEETH */}s|plain|--duration LIMIT --scribble 200|expected message|duplicate|lost'
+	'no-writer-repair|src/ring.c|s{(frame_at_has_seq\(r, p, r->cap - \(p - rd\), s - 1u\)\)\n\t\t)r->seq = s - 1u;}{$1(void)0; /* TEETH */}|kp|--duration LIMIT --kill-point seq-published --kp-every 3000|SHMF_ESEQ'
+	'no-reader-repair|src/ring.c|s{(frame_at_has_seq\(r, p, w - p, s - 1u\)\)\n\t\t)r->seq = s - 1u;}{$1(void)0; /* TEETH */}|kp|--duration LIMIT --kill-point consume --kp-every 3000|SHMF_ESEQ|expected message'
+	'no-peer-gone|src/channel.c|s{if \(check_lock && shmf_os_lock_free\(ch->fd, ch->peer_lock\) == 1\)\n\t\t\treturn SHMF_EPEERGONE;}{(void)check_lock; /* TEETH: a dead peer looks alive */}|plain|--duration LIMIT --kill-writer 2|did not report SHMF_EPEERGONE'
+	'no-wake|src/ring.c|s{void shmf_ring_wake\(unsigned char \*word\)\n\{}{void shmf_ring_wake(unsigned char *word)\n{\n\treturn; /* TEETH: no futex wake */}|plain|--duration 20 --stall-reader --stall-ms 500|-'
+)
+
+echo "teeth: copying $ROOT to $WORK/tree"
+mkdir -p "$WORK/tree"
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^build' |
+	xargs -0 cp --parents -t "$WORK/tree") || exit 2
+cmake -S "$WORK/tree" -B "$WORK/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/configure.log" 2>&1 ||
+	{ cat "$WORK/configure.log"; exit 2; }
+
+want=" $* "
+caught=0
+missed=0
+printf '%-18s %-8s %8s  %s\n' weakening result seconds "failure message (first line)"
+for w in "${WEAKENINGS[@]}"; do
+	IFS='|' read -r name file subst bin args regex <<<"$w"
+	regex=${w#*|*|*|*|*|}
+	[ $# -eq 0 ] || [[ "$want" == *" $name "* ]] || continue
+	cp "$ROOT/$file" "$WORK/tree/$file"
+	perl -0pi -e "$subst" "$WORK/tree/$file"
+	if cmp -s "$ROOT/$file" "$WORK/tree/$file"; then
+		printf '%-18s %-8s %8s  %s\n' "$name" ERROR - "the patch did not apply"
+		missed=$((missed + 1))
+		continue
+	fi
+	if ! cmake --build "$WORK/build" -j2 --target shmframe_cli shmframe_kp >"$WORK/build.log" 2>&1; then
+		printf '%-18s %-8s %8s  %s\n' "$name" ERROR - "build failed: $(grep -m1 error "$WORK/build.log")"
+		missed=$((missed + 1))
+		cp "$ROOT/$file" "$WORK/tree/$file"
+		continue
+	fi
+	exe="$WORK/build/tools/shmframe"
+	[ "$bin" = kp ] && exe="$WORK/build/tools/stress/shmframe_kp"
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	timeout $((LIMIT + 60)) "$exe" stress ${args//LIMIT/$LIMIT} >"$WORK/out" 2>&1
+	rc=$?
+	t=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+	msg=$(grep -m1 'FAILED:' "$WORK/out" | sed 's/^ *FAILED: //')
+	if [ "$regex" = "-" ]; then
+		# not expected to fail: report what the run saw (latency) instead
+		res="ran"
+		[ $rc -ne 0 ] && res="caught"
+		msg="exit $rc; $(grep -E 'A->B' "$WORK/out" | grep -Eo 'latency.*' | head -1)"
+	elif [ $rc -eq 1 ] && grep -qE -- "$regex" <<<"$msg"; then
+		res="caught"
+		caught=$((caught + 1))
+	else
+		res="MISSED"
+		missed=$((missed + 1))
+		msg="exit $rc: ${msg:-$(tail -2 "$WORK/out" | tr '\n' ' ')}"
+	fi
+	printf '%-18s %-8s %8.1f  %s\n' "$name" "$res" "$t" "$(cut -c1-150 <<<"$msg")"
+	grep -m1 'seed' "$WORK/out" | sed 's/^/                             /'
+	cp "$ROOT/$file" "$WORK/tree/$file"
+done
+echo "teeth: $caught caught, $missed missed or broken"
+[ $missed -eq 0 ]
