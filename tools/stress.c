@@ -72,6 +72,17 @@ static const char *const kp_names[] = {"after-reserve", "mid-copy", "before-publ
 #define NKP ((int)(sizeof kp_names / sizeof kp_names[0]))
 
 enum { SZ_FIXED, SZ_RANGE, SZ_MIX };
+/* --scribble-target: where the scribbler writes */
+enum {
+	SCRIBBLE_ALL,
+	SCRIBBLE_HEADER,
+	SCRIBBLE_ROLES,
+	SCRIBBLE_CONTROL,
+	SCRIBBLE_POSITIONS,
+	SCRIBBLE_FRAMES
+};
+static const char *const target_names[] = {"all",     "header",    "roles",
+                                           "control", "positions", "frames"};
 
 struct st_cfg {
 	double duration_s;           /* 0: none */
@@ -87,6 +98,7 @@ struct st_cfg {
 	int kp;                          /* 1 + index in kp_names, 0: none */
 	uint64_t kp_every;               /* a kill-point victim dies at hit 1 .. 2 * kp_every */
 	double scribble;                 /* writes a second */
+	int target;                      /* SCRIBBLE_ALL or one region */
 	int truncate;
 	int stall;
 	uint64_t stall_ms;
@@ -898,20 +910,31 @@ static int damager_run(const char *name, uint64_t seed)
 		uint64_t r = rnd(&rng), off;
 		int ring = (int)((r >> 7) & 1u);
 		unsigned char *ctl = m + 0x100 + 0x100 * ring;
-		if (r % 100u < 5) { /* the header: seen only by a later attach */
+		int where = C->target;
+		if (where == SCRIBBLE_ALL) /* 5% header, 10% roles, 30% control, 55% frames */
+			where = r % 100u < 5    ? SCRIBBLE_HEADER
+			        : r % 100u < 15 ? SCRIBBLE_ROLES
+			        : r % 100u < 45 ? SCRIBBLE_CONTROL
+			                        : SCRIBBLE_FRAMES;
+		uint64_t lim = size;            /* multi-byte writes stay inside their region */
+		if (where == SCRIBBLE_HEADER) { /* seen only by a later attach */
 			off = rnd_below(&rng, 0x80);
-		} else if (r % 100u < 15) { /* role lines */
+			lim = 0x80;
+		} else if (where == SCRIBBLE_ROLES) {
 			off = 0x80 + rnd_below(&rng, 0x80);
-		} else if (r % 100u < 45) { /* control blocks: positions, sequences, wait words */
-			static const unsigned fields[] = {0x00, 0x08, 0x40, 0x80, 0x88, 0xC0};
-			uint64_t f = rnd_below(&rng, 8);
+			lim = 0x100;
+		} else if (where == SCRIBBLE_CONTROL || where == SCRIBBLE_POSITIONS) {
+			/* positions, sequences, wait words */
+			static const unsigned fields[] = {0x00, 0x80, 0x08, 0x88, 0x40, 0xC0};
+			uint64_t f = rnd_below(&rng, where == SCRIBBLE_POSITIONS ? 2 : 8);
 			off = 0x100u + 0x100u * (unsigned)ring +
 			      (f < 6 ? fields[f] : rnd_below(&rng, 0x100) & ~7u);
-			if ((rnd(&rng) & 1u) && (f == 0 || f == 1 || f == 3 || f == 4)) {
+			lim = 0x200u + 0x100u * (unsigned)ring;
+			if ((where == SCRIBBLE_POSITIONS || (rnd(&rng) & 1u)) && f < 4) {
 				/* a plausible position or sequence: a small, aligned shift */
 				_Atomic uint64_t *w = (_Atomic uint64_t *)(void *)(m + off);
-				int64_t delta = ((int64_t)rnd_below(&rng, 33) - 16) *
-				                (f == 0 || f == 3 ? 8 : 1);
+				int64_t delta =
+				        ((int64_t)rnd_below(&rng, 33) - 16) * (f < 2 ? 8 : 1);
 				atomic_fetch_add(w, (uint64_t)delta);
 				atomic_fetch_add(&L->scribbles, 1);
 				continue;
@@ -931,7 +954,7 @@ static int damager_run(const char *name, uint64_t seed)
 		} else { /* 1 to 8 random bytes */
 			uint64_t v = rnd(&rng);
 			uint64_t n = 1u + rnd_below(&rng, 8);
-			for (uint64_t i = 0; i < n && off + i < size; i++)
+			for (uint64_t i = 0; i < n && off + i < lim; i++)
 				atomic_store((_Atomic unsigned char *)(void *)(m + off + i),
 				             (unsigned char)(v >> (8 * i)));
 		}
@@ -1028,12 +1051,13 @@ static int spawn_side(struct sup *S, int s, int arm_kp, uint64_t arm_n)
 
 static int spawn_damager(struct sup *S)
 {
+	uint64_t seed = rnd(&S->rng); /* drawn here: each episode's damager gets its own */
 	pid_t pid = fork_child();
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
-		exit(damager_run(S->name, rnd(&S->rng)));
+		exit(damager_run(S->name, seed));
 	S->damager = pid;
 	return 0;
 }
@@ -1609,7 +1633,10 @@ static void print_json(const struct sup *S, double secs, int ok, const char *fai
 	       "llu,"
 	       "\"result\":\"%s\",\"directions\":[",
 	       (unsigned long long)C->seed, secs, (unsigned long long)C->capacity,
-	       (unsigned long long)C->max_message, ok ? "ok" : "failed");
+	       (unsigned long long)C->max_message,
+	       ok                                    ? "ok"
+	       : strcmp(failure, "interrupted") == 0 ? "interrupted"
+	                                             : "failed");
 	for (int d = 0; d < 2; d++) {
 		const struct dir_tot *t = &L->t[d];
 		uint64_t m = atomic_load(&t->delivered), b = atomic_load(&t->bytes);
@@ -1700,6 +1727,8 @@ static const char help_stress[] =
         "  --kp-every N         a side dies at hit 1 .. 2N of the kill point (default 2000)\n"
         "  --scribble RATE      a third process writes random bytes into the segment, RATE/s;\n"
         "                       each episode (fresh channel) ends at the first named error\n"
+        "  --scribble-target T  all (default), header, roles, control, positions (plausible\n"
+        "                       shifts of wpos and rpos) or frames (bytes in flight)\n"
         "  --truncate           a third process shrinks the segment once per episode\n"
         "  --stall-reader       receivers stop for --stall-ms now and then; the blocked\n"
         "                       writer must stay under --cpu-max CPU\n"
@@ -1779,6 +1808,7 @@ enum {
 	OPT_KP,
 	OPT_KPEVERY,
 	OPT_SCRIBBLE,
+	OPT_TARGET,
 	OPT_TRUNCATE,
 	OPT_STALL,
 	OPT_STALLMS,
@@ -1806,6 +1836,7 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 	        {"kill-point", required_argument, NULL, OPT_KP},
 	        {"kp-every", required_argument, NULL, OPT_KPEVERY},
 	        {"scribble", required_argument, NULL, OPT_SCRIBBLE},
+	        {"scribble-target", required_argument, NULL, OPT_TARGET},
 	        {"truncate", no_argument, NULL, OPT_TRUNCATE},
 	        {"stall-reader", no_argument, NULL, OPT_STALL},
 	        {"stall-ms", required_argument, NULL, OPT_STALLMS},
@@ -1899,6 +1930,17 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 		case OPT_SCRIBBLE:
 			if (parse_double(a, 1e6, &c->scribble) != 0 || c->scribble <= 0)
 				return usage_err("--scribble: writes a second, not '%s'", a);
+			break;
+		case OPT_TARGET:
+			c->target = -1;
+			for (int i = 0; i < (int)(sizeof target_names / sizeof target_names[0]);
+			     i++)
+				if (strcmp(a, target_names[i]) == 0)
+					c->target = i;
+			if (c->target < 0)
+				return usage_err("--scribble-target: all, header, roles, control, "
+				                 "positions or frames, not '%s'",
+				                 a);
 			break;
 		case OPT_TRUNCATE: c->truncate = 1; break;
 		case OPT_STALL: c->stall = 1; break;
