@@ -107,6 +107,48 @@ static inline void shmf_sh_copy_out(void *dst, const unsigned char *src, size_t 
 #endif
 }
 
+/* Defined in crc32c.c, where the CRC instruction is: the fused copies below. */
+uint32_t shmf_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t shmf_crc32c_copy_out(uint32_t crc, const uint8_t *hdr, void *dst, const unsigned char *src,
+                              size_t n);
+uint32_t shmf_crc32c_copy_in(uint32_t crc, const uint8_t *hdr, unsigned char *dst, const void *src,
+                             size_t n);
+
+/* Copy `n` bytes out of the segment into private memory and return the CRC-32C, chained from crc,
+ * of the private header bytes hdr[4..24) (when hdr is not NULL: a frame's CRC, PROTO 4) and then
+ * of the copy: PROTO 6.1 rule 2 in one pass. Every word of src is fetched once, and the value
+ * fetched is both stored to dst and checksummed, so the CRC is that of the private copy whatever
+ * the peer writes meanwhile. src must be 8-byte aligned (a frame payload is). With dst NULL,
+ * only the CRC of the shared bytes, each fetched once (shmf_peek's check in place). */
+static inline uint32_t shmf_sh_copy_out_crc(uint32_t crc, const uint8_t *hdr, void *dst,
+                                            const unsigned char *src, size_t n)
+{
+#ifdef SHMF_FUZZ_HOSTILE_LOADS
+	uint8_t chunk[256];
+	(void)src;
+	if (hdr != NULL)
+		crc = shmf_crc32c(crc, hdr + 4, 20);
+	while (n != 0) {
+		size_t k = dst != NULL ? n : (n < sizeof chunk ? n : sizeof chunk);
+		shmf_fuzz_hostile_fill(dst != NULL ? dst : chunk, k);
+		crc = shmf_crc32c(crc, dst != NULL ? dst : chunk, k);
+		n -= k;
+	}
+	return crc;
+#else
+	return shmf_crc32c_copy_out(crc, hdr, dst, src, n);
+#endif
+}
+
+/* The CRC of bytes this side wrote into its own ring (the zero-copy commit checksums the payload
+ * where it sits): chained from crc over hdr[4..24) (when not NULL) and those bytes. Not a load of
+ * anything the peer wrote, so a fuzz build does not make it hostile. */
+static inline uint32_t shmf_sh_own_crc(uint32_t crc, const uint8_t *hdr, const unsigned char *src,
+                                       size_t n)
+{
+	return shmf_crc32c_copy_out(crc, hdr, NULL, src, n);
+}
+
 /* ---- stores -------------------------------------------------------------------------------- */
 
 static inline void shmf_sh_store_release64(unsigned char *p, uint64_t v)
@@ -134,6 +176,14 @@ static inline void shmf_sh_copy_in(unsigned char *dst, const void *src, size_t n
 {
 	if (n != 0)
 		memcpy(dst, src, n);
+}
+
+/* Copy private bytes into the segment and return the CRC-32C, chained from crc, of hdr[4..24)
+ * (when not NULL) and then of those bytes: the writer's payload copy and checksum in one pass. */
+static inline uint32_t shmf_sh_copy_in_crc(uint32_t crc, const uint8_t *hdr, unsigned char *dst,
+                                           const void *src, size_t n)
+{
+	return shmf_crc32c_copy_in(crc, hdr, dst, src, n);
 }
 
 /* The full fence of the futex protocol (PROTO 8, steps W2 and S2). */

@@ -503,9 +503,70 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	return 0;
 }
 
-int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
+/* The slow paths: the first try found no room or no data, and the caller will wait. Kept out of
+ * line so that the fast path (one try that succeeds) carries no waiting state (issue #8). */
+__attribute__((noinline)) static int send_wait(shmf_channel *ch, const void *msg, size_t len,
+                                               int timeout_ms)
 {
 	waiter w;
+	int rc;
+
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
+		rc = shmf_ring_write(&ch->tx, msg, len);
+		if (rc != SHMF_EAGAIN)
+			break;
+	}
+	return rc;
+}
+
+__attribute__((noinline)) static int reserve_wait(shmf_channel *ch, size_t len, unsigned char **p,
+                                                  int timeout_ms)
+{
+	waiter w;
+	int rc;
+
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
+		rc = shmf_ring_reserve(&ch->tx, len, p);
+		if (rc != SHMF_EAGAIN)
+			break;
+	}
+	return rc;
+}
+
+__attribute__((noinline)) static int recv_wait(shmf_channel *ch, void *buf, size_t cap, size_t *n,
+                                               int timeout_ms)
+{
+	waiter w;
+	int rc;
+
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+		rc = shmf_ring_read(&ch->rx, buf, cap, n);
+		if (rc != SHMF_EAGAIN)
+			break;
+	}
+	return rc;
+}
+
+__attribute__((noinline)) static int peek_wait(shmf_channel *ch, const void **p, size_t *n,
+                                               int timeout_ms)
+{
+	waiter w;
+	int rc;
+
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+		rc = shmf_ring_peek(&ch->rx, p, n);
+		if (rc != SHMF_EAGAIN)
+			break;
+	}
+	return rc;
+}
+
+int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
+{
 	int rc;
 
 	if (ch == NULL || (msg == NULL && len != 0) || timeout_ms < -1)
@@ -513,21 +574,14 @@ int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_write(&ch->tx, msg, len);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
-		waiter_init(&w, timeout_ms);
-		while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-			rc = shmf_ring_write(&ch->tx, msg, len);
-			if (rc != SHMF_EAGAIN)
-				break;
-		}
-	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = send_wait(ch, msg, len, timeout_ms);
 	return trip_check(ch, &ch->tx, rc);
 }
 
 int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
 {
 	unsigned char *p = NULL;
-	waiter w;
 	int rc;
 
 	if (ch == NULL || buf == NULL || timeout_ms < -1)
@@ -535,14 +589,8 @@ int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_reserve(&ch->tx, len, &p);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
-		waiter_init(&w, timeout_ms);
-		while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-			rc = shmf_ring_reserve(&ch->tx, len, &p);
-			if (rc != SHMF_EAGAIN)
-				break;
-		}
-	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = reserve_wait(ch, len, &p, timeout_ms);
 	rc = trip_check(ch, &ch->tx, rc);
 	if (rc == 0)
 		*buf = p;
@@ -561,7 +609,6 @@ int shmf_commit(shmf_channel *ch, size_t len)
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
 	size_t n = 0;
-	waiter w;
 	int rc;
 
 	if (ch == NULL || len == NULL || (buf == NULL && cap != 0) || timeout_ms < -1)
@@ -569,14 +616,8 @@ int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_read(&ch->rx, buf, cap, &n);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
-		waiter_init(&w, timeout_ms);
-		while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-			rc = shmf_ring_read(&ch->rx, buf, cap, &n);
-			if (rc != SHMF_EAGAIN)
-				break;
-		}
-	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = recv_wait(ch, buf, cap, &n, timeout_ms);
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0 || rc == SHMF_ETOOSMALL)
 		*len = n;
@@ -587,7 +628,6 @@ int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 {
 	const void *p = NULL;
 	size_t n = 0;
-	waiter w;
 	int rc;
 
 	if (ch == NULL || msg == NULL || len == NULL || timeout_ms < -1)
@@ -595,14 +635,8 @@ int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_peek(&ch->rx, &p, &n);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0) {
-		waiter_init(&w, timeout_ms);
-		while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-			rc = shmf_ring_peek(&ch->rx, &p, &n);
-			if (rc != SHMF_EAGAIN)
-				break;
-		}
-	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = peek_wait(ch, &p, &n, timeout_ms);
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0) {
 		*msg = p;

@@ -2,21 +2,17 @@
  *
  * Pure: these functions read only the private buffers they are given, never past buf + len,
  * allocate nothing and make no system call, so fuzz/frame.c can drive them alone. The ring
- * reader (ring.c) calls the same checks, in the same order, on the copies it takes from shared
- * memory.
+ * reader (ring.c) runs the same checks, in the same order, on the copies it takes from shared
+ * memory: both use the inline implementations in frame_checks.h.
  */
 #include "internal.h"
 
 #include "bytes.h"
+#include "frame_checks.h"
 
 void shmf_frame_hdr_decode(const uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h)
 {
-	h->crc = shmf_ld32(raw + SHMF_F_CRC);
-	h->length = shmf_ld32(raw + SHMF_F_LENGTH);
-	h->seq = shmf_ld64(raw + SHMF_F_SEQ);
-	h->type = shmf_ld16(raw + SHMF_F_TYPE);
-	h->flags = shmf_ld16(raw + SHMF_F_FLAGS);
-	h->pos = shmf_ld32(raw + SHMF_F_POS);
+	shmf_frame_hdr_decode_inl(raw, h);
 }
 
 /* The CRC covers header bytes 0x04..0x17, then the payload (PROTO 4). The payload's own CRC is
@@ -42,32 +38,13 @@ void shmf_frame_hdr_encode(uint8_t raw[SHMF_FRAME_HEADER], uint16_t type, uint32
 
 int shmf_frame_check_type(const shmf_frame_hdr *h)
 {
-	if (h->type != SHMF_TYPE_MSG && h->type != SHMF_TYPE_PAD)
-		return SHMF_ETYPE; /* R4 */
-	if (h->flags != 0)
-		return SHMF_EFLAGS; /* R5 */
-	return 0;
+	return shmf_frame_check_type_inl(h);
 }
 
-/* R6. tail: bytes from the frame to the end of the data area; avail: published bytes from the
- * frame on. Both are at most the capacity (2^30), and length < 2^32, so no sum overflows. */
 int shmf_frame_check_length(const shmf_frame_hdr *h, uint64_t tail, uint64_t avail,
                             uint32_t max_message)
 {
-	if (h->type == SHMF_TYPE_PAD) {
-		/* A writer pads only a tail too short for the frame it is about to write, so an
-		 * honest PAD is shorter than the largest frame. This also bounds the reader: a PAD
-		 * is never at the start of a lap, so one call consumes at most one (PROTO 6.3 R6).
-		 */
-		if ((uint64_t)SHMF_FRAME_HEADER + h->length != tail || tail > avail ||
-		    tail >= shmf_frame_size(max_message))
-			return SHMF_ELENGTH;
-		return 0;
-	}
-	uint64_t size = shmf_frame_size(h->length);
-	if (h->length > max_message || size > tail || size > avail)
-		return SHMF_ELENGTH;
-	return 0;
+	return shmf_frame_check_length_inl(h, tail, avail, max_message);
 }
 
 /* R8, on private copies only. */
@@ -78,12 +55,9 @@ int shmf_frame_check_crc(const shmf_frame_hdr *h, const uint8_t raw[SHMF_FRAME_H
 	return shmf_frame_crc(raw, payload, len) == h->crc ? 0 : SHMF_ECRC;
 }
 
-/* R9. The position stamp tells a frame from an older one at the same offset: k laps earlier its
- * stamp differs by k * capacity mod 2^32, which is not 0 for k < 4 since capacity <= 2^30. So a
- * stale frame is caught even where its sequence number alone would not tell (PROTO 7 repairs). */
 int shmf_frame_check_seq(const shmf_frame_hdr *h, uint64_t expect_seq, uint64_t pos)
 {
-	return (h->seq == expect_seq && h->pos == (uint32_t)pos) ? 0 : SHMF_ESEQ;
+	return shmf_frame_check_seq_inl(h, expect_seq, pos);
 }
 
 int shmf_frame_decode(const uint8_t *buf, size_t len, uint32_t max_message, uint64_t expect_seq,

@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include "atomics.h"
+#include "frame_checks.h"
 
 #include <string.h>
 
@@ -49,26 +50,11 @@ static int check_positions(const shmf_ring *r, uint64_t w, uint64_t rd)
 	return 0;
 }
 
-/* CRC of n shared bytes, through private chunks: every byte is fetched once. */
-static uint32_t shared_crc(uint32_t crc, const unsigned char *src, uint64_t n)
-{
-	uint8_t chunk[512];
-
-	while (n != 0) {
-		size_t k = n < sizeof chunk ? (size_t)n : sizeof chunk;
-		shmf_sh_copy_out(chunk, src, k);
-		crc = shmf_crc32c(crc, chunk, k);
-		src += k;
-		n -= k;
-	}
-	return crc;
-}
-
 /* Is there a whole, checksummed frame with sequence `seq` at position p, given `room` bytes that
  * may hold it? Used only by the takeover repairs of PROTO 7, on frames nobody else may touch. */
 static int frame_at_has_seq(const shmf_ring *r, uint64_t p, uint64_t room, uint64_t seq)
 {
-	uint8_t raw[SHMF_FRAME_HEADER];
+	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
 	shmf_frame_hdr h;
 	uint64_t off = p & r->mask;
 	uint64_t tail = r->cap - off;
@@ -80,9 +66,9 @@ static int frame_at_has_seq(const shmf_ring *r, uint64_t p, uint64_t room, uint6
 	if (shmf_frame_check_type(&h) != 0 ||
 	    shmf_frame_check_length(&h, tail, room, r->max_message))
 		return 0;
-	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
-	if (h.type == SHMF_TYPE_MSG)
-		crc = shared_crc(crc, r->data + off + SHMF_FRAME_HEADER, h.length);
+	/* The CRC in place: each shared byte is fetched once (atomics.h). */
+	uint32_t crc = shmf_sh_copy_out_crc(0, raw, NULL, r->data + off + SHMF_FRAME_HEADER,
+	                                    h.type == SHMF_TYPE_MSG ? h.length : 0);
 	return crc == h.crc && shmf_frame_check_seq(&h, seq, p) == 0;
 }
 
@@ -155,7 +141,9 @@ static void publish(shmf_ring *r, uint64_t size)
 	shmf_sh_store_release64(r->ctl + SHMF_C_WPOS, r->pos);
 }
 
-int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
+/* PROTO 5.2 steps 1 and 2: room for a frame of len bytes, the lap ended if needed. On success
+ * *payload is where the payload goes, at pos + 24. */
+static inline int reserve(shmf_ring *r, size_t len, unsigned char **payload)
 {
 	if (r->err != 0)
 		return r->err;
@@ -168,6 +156,7 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 	uint64_t tail = r->cap - (r->pos & r->mask);
 	uint64_t need = size > tail ? tail + size : size;
 
+	/* The cached snapshot of rpos first: it only lags, so room it shows is really free. */
 	if (r->pos + need - r->peer > r->cap) {
 		/* Acquire: pairs with the release of rpos in consume(). */
 		uint64_t rd = shmf_sh_load_acquire64(r->ctl + SHMF_C_RPOS);
@@ -199,25 +188,39 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 	return 0;
 }
 
-/* src is the caller's private copy of the payload, or NULL to checksum the payload where it
- * already sits in the ring (zero-copy: the bytes are ours; a peer that changes them only spoils
- * its own frame). */
-static int commit(shmf_ring *r, size_t len, const void *src)
+int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 {
-	uint8_t raw[SHMF_FRAME_HEADER];
+	return reserve(r, len, payload);
+}
 
-	if (!r->pending)
-		return SHMF_ESTATE;
-	if (len > r->pend_len)
-		return SHMF_EINVAL;
+/* The private header of a MSG frame at pos (PROTO 4), its crc field still 0: the CRC is computed
+ * with the payload copy, which starts from these bytes. */
+static inline void msg_header(uint8_t raw[SHMF_FRAME_HEADER], uint64_t len, uint64_t seq,
+                              uint64_t pos)
+{
+	uint64_t w0 = len << 32;
+	uint64_t w2 = (uint64_t)SHMF_TYPE_MSG | (uint64_t)(uint32_t)pos << 32; /* flags 0 */
 
+	w0 = SHMF_LE64(w0);
+	seq = SHMF_LE64(seq);
+	w2 = SHMF_LE64(w2);
+	memcpy(raw + SHMF_F_CRC, &w0, 8);
+	memcpy(raw + SHMF_F_SEQ, &seq, 8);
+	memcpy(raw + SHMF_F_TYPE, &w2, 8);
+}
+
+/* PROTO 5.2 steps 3-5 for the frame reserved at pos, whose payload (len bytes) is in place and
+ * whose header is raw with the frame's CRC: write the header and the zero padding, publish, and
+ * wake a reader that sleeps. */
+static void commit(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], size_t len, uint32_t crc)
+{
 	unsigned char *dst = r->data + (r->pos & r->mask);
 	uint64_t size = shmf_frame_size(len);
 	static const uint8_t zeros[SHMF_FRAME_ALIGN];
+	uint32_t le = SHMF_LE32(crc);
 
-	shmf_frame_hdr_encode(raw, SHMF_TYPE_MSG, (uint32_t)len, r->seq, r->pos,
-	                      src != NULL ? src : (const void *)(dst + SHMF_FRAME_HEADER));
-	shmf_sh_copy_in(dst, raw, sizeof raw);
+	memcpy(raw + SHMF_F_CRC, &le, 4);
+	shmf_sh_copy_in(dst, raw, SHMF_FRAME_HEADER);
 	/* Zero the alignment bytes, so nothing stale or private rides along (PROTO 4). */
 	shmf_sh_copy_in(dst + SHMF_FRAME_HEADER + len, zeros,
 	                (size_t)(size - SHMF_FRAME_HEADER - len));
@@ -225,29 +228,46 @@ static int commit(shmf_ring *r, size_t len, const void *src)
 	SHMF_KILL_POINT(SHMF_KP_BEFORE_PUBLISH);
 	publish(r, size);
 	shmf_ring_wake(r->ctl + SHMF_C_RWAIT);
+}
+
+/* Zero-copy: the payload is already in the ring. Its CRC is computed where it sits: the bytes are
+ * ours, and a peer that changes them only spoils its own frame. */
+int shmf_ring_commit(shmf_ring *r, size_t len)
+{
+	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
+
+	if (!r->pending)
+		return SHMF_ESTATE;
+	if (len > r->pend_len)
+		return SHMF_EINVAL;
+	unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	msg_header(raw, len, r->seq, r->pos);
+	commit(r, raw, len, shmf_sh_own_crc(0, raw, p, len));
 	return 0;
 }
 
-int shmf_ring_commit(shmf_ring *r, size_t len)
-{
-	return commit(r, len, NULL);
-}
-
+/* Copying send: the payload is copied from the caller's private buffer into the ring and
+ * checksummed in the same pass (each source word loaded once). */
 int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
 {
+	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
 	unsigned char *p;
-	int rc = shmf_ring_reserve(r, len, &p);
+	uint32_t crc;
+	int rc = reserve(r, len, &p);
 
 	if (rc != 0)
 		return rc;
+	msg_header(raw, len, r->seq, r->pos);
 #if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
-	shmf_sh_copy_in(p, msg, len / 2);
+	crc = shmf_sh_copy_in_crc(0, raw, p, msg, len / 2);
 	SHMF_KILL_POINT(SHMF_KP_MID_COPY);
-	shmf_sh_copy_in(p + len / 2, (const unsigned char *)msg + len / 2, len - len / 2);
+	crc = shmf_sh_copy_in_crc(crc, NULL, p + len / 2, (const unsigned char *)msg + len / 2,
+	                          len - len / 2);
 #else
-	shmf_sh_copy_in(p, msg, len);
+	crc = shmf_sh_copy_in_crc(0, raw, p, msg, len);
 #endif
-	return commit(r, len, msg);
+	commit(r, raw, len, crc);
+	return 0;
 }
 
 /* ---- reader -------------------------------------------------------------------------------- */
@@ -267,8 +287,8 @@ static void consume(shmf_ring *r, uint64_t size)
 
 /* P1, P2, R1-R6: find the next frame and check its header. On success the private header copy
  * is in raw/h, and *tail is the room from the frame to the end of the data area. */
-static int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h,
-                      uint64_t *tail)
+static inline int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h,
+                             uint64_t *tail)
 {
 	int rc;
 
@@ -299,10 +319,11 @@ static int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_h
 		if (avail < SHMF_FRAME_HEADER)
 			return reject(r, SHMF_EPOS, 1); /* R3 */
 		shmf_sh_copy_out(raw, r->data + off, SHMF_FRAME_HEADER);
-		shmf_frame_hdr_decode(raw, h);
-		if ((rc = shmf_frame_check_type(h)) != 0) /* R4, R5 */
+		shmf_frame_hdr_decode_inl(raw, h);
+		if ((rc = shmf_frame_check_type_inl(h)) != 0) /* R4, R5 */
 			return reject(r, rc, 1);
-		if ((rc = shmf_frame_check_length(h, *tail, avail, r->max_message)) != 0) /* R6 */
+		if ((rc = shmf_frame_check_length_inl(h, *tail, avail, r->max_message)) !=
+		    0) /* R6 */
 			return reject(r, rc, 1);
 		if (h->type == SHMF_TYPE_MSG)
 			return 0;
@@ -316,7 +337,7 @@ static int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_h
 
 int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 {
-	uint8_t raw[SHMF_FRAME_HEADER];
+	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
 	shmf_frame_hdr h;
 	uint64_t tail;
 	int rc;
@@ -328,10 +349,13 @@ int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 	*len = h.length;
 	if (h.length > cap)
 		return SHMF_ETOOSMALL; /* R7: the frame stays */
-	/* Copy out, then verify the copy (PROTO 6.1 rule 2). */
-	shmf_sh_copy_out(buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, h.length);
-	if ((rc = shmf_frame_check_crc(&h, raw, buf)) != 0 ||
-	    (rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
+	/* Copy out, then verify the copy (PROTO 6.1 rule 2): one pass, in which the CRC is taken of
+	 * the very words stored into buf (atomics.h). R8, then R9. */
+	uint32_t crc = shmf_sh_copy_out_crc(
+	        0, raw, buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, h.length);
+	if (crc != h.crc)
+		return reject(r, SHMF_ECRC, 1);
+	if ((rc = shmf_frame_check_seq_inl(&h, r->seq, r->pos)) != 0)
 		return reject(r, rc, 1);
 	consume(r, shmf_frame_size(h.length));
 	return 0;
@@ -339,7 +363,7 @@ int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 
 int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 {
-	uint8_t raw[SHMF_FRAME_HEADER];
+	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
 	shmf_frame_hdr h;
 	uint64_t tail;
 	int rc;
@@ -349,8 +373,8 @@ int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 	if ((rc = next_frame(r, raw, &h, &tail)) != 0)
 		return rc;
 	const unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
-	uint32_t crc = shmf_crc32c(0, raw + SHMF_F_LENGTH, SHMF_FRAME_HEADER - SHMF_F_LENGTH);
-	if (shared_crc(crc, p, h.length) != h.crc)
+	/* Verified in place (the trust rule of shmf_peek): each shared byte fetched once. */
+	if (shmf_sh_copy_out_crc(0, raw, NULL, p, h.length) != h.crc)
 		return reject(r, SHMF_ECRC, 1);
 	if ((rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
 		return reject(r, rc, 1);
