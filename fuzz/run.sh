@@ -11,6 +11,9 @@
 # execs_per_sec=... crashes=... status=ok|crash|error" for ci/fuzz-smoke.sh. Exits 0 when the
 # run ended without a finding, 1 when it found a crash (or hang, or leak), 2 on a usage or build
 # error. Runs from any directory; needs clang (libfuzzer) or afl-clang-fast + afl-fuzz (afl).
+# FUZZ_EXTRA_FLAGS (environment), when set, is added to every compile and link of the build
+# (CMake SHMF_FUZZ_EXTRA_FLAGS), which then lives in build/fuzz-ENGINE-extra/: e.g.
+# FUZZ_EXTRA_FLAGS=-fno-sanitize=pointer-overflow keeps a campaign going past a reported finding.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +62,12 @@ command -v "$cc" >/dev/null || die "$cc not found (libfuzzer needs clang, afl ne
 command -v cmake >/dev/null || die "cmake not found"
 
 bdir=$repo/build/fuzz-$engine
+extra=()
+if [ -n "${FUZZ_EXTRA_FLAGS:-}" ]; then
+	bdir=$repo/build/fuzz-$engine-extra
+	extra=(-DSHMF_FUZZ_EXTRA_FLAGS="$FUZZ_EXTRA_FLAGS")
+	echo "run.sh: FUZZ_EXTRA_FLAGS=$FUZZ_EXTRA_FLAGS (build in $bdir)"
+fi
 art=$repo/ci-artifacts/fuzz/$engine/$target
 mkdir -p "$art" || die "cannot create $art"
 log=$art/fuzz.log
@@ -74,11 +83,11 @@ fi
 if [ ! -f "$bdir/CMakeCache.txt" ]; then
 	cmake -S "$repo" -B "$bdir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DSHMF_BUILD_FUZZERS=ON -DSHMF_FUZZ_ENGINE="$engine" -DSHMF_BUILD_TESTS=OFF \
-		-DSHMF_BUILD_EXAMPLES=OFF >"$art/build.log" 2>&1 ||
+		-DSHMF_BUILD_EXAMPLES=OFF "${extra[@]}" >"$art/build.log" 2>&1 ||
 		{ tail -20 "$art/build.log" >&2; rm -f "$bdir/CMakeCache.txt"; die "configure failed (see $art/build.log)"; }
 else
 	# regenerate, so that a target added since the last configure exists
-	cmake "$bdir" >"$art/build.log" 2>&1 || { tail -20 "$art/build.log" >&2; die "configure failed (see $art/build.log)"; }
+	cmake "${extra[@]}" "$bdir" >"$art/build.log" 2>&1 || { tail -20 "$art/build.log" >&2; die "configure failed (see $art/build.log)"; }
 fi
 cmake --build "$bdir" --target "fuzz_$target" -j"$(nproc 2>/dev/null || echo 2)" >>"$art/build.log" 2>&1 ||
 	{ tail -30 "$art/build.log" >&2; die "build failed (see $art/build.log)"; }
@@ -142,7 +151,7 @@ n=${#found[@]}
 echo "fuzz_$target [$engine]: $execs execs, $eps exec/s, $n finding(s); log $log"
 if [ "$n" -gt 0 ]; then
 	printf '  reproducer: %s\n' "${found[@]}"
-	echo "  replay: $repo/build/fuzz-$engine/fuzz/fuzz_$target FILE (libFuzzer) or the standalone build"
+	echo "  replay: $bin FILE (libFuzzer) or the standalone build"
 	result crash "$execs" "$eps" "$n"
 	exit 1
 fi
