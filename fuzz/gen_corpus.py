@@ -15,7 +15,8 @@ Seeds per target:
                            image per reject of 6.2 (A5..A18) and 6.3 (P1..R9)
   hostile_memory           load streams that walk the reader and writer through delivery, peek,
                            padding, rejects and reservations (the order of loads is ring.c's)
-  crc32c, names            the vectors of PROTOCOL.md 3 and the edge cases of 9.4
+  crc32c, names            the vectors of PROTOCOL.md 3 (and frames for the fused copies) and
+                           the edge cases of 9.4
   api_ops                  call programs: ping-pong, full rings, wraps with PADs and skipped
                            tails, ETOOSMALL, EMSGSIZE, peek/release, reserve/commit, simplex
   cli_image                the segment seeds the analysis of inspect/ls reads alike (not those
@@ -629,6 +630,13 @@ def crc_seeds():
     out["empty"] = b""
     out["fingerprint"] = bytes([0, 0, 0]) + bytes(4) + \
         b"SHMF/1 header=128 role=64 ringctl=256 ctlarea=4096 frame=24 align=8"
+    # the fused copies with a frame header: a frame as the writer builds it, payloads around the
+    # fast path's block sizes (32, 3 x 256, 3 x 1024 bytes), at two misalignments
+    for tag, b0, n in [("fused-frame-100", 0x10, 100), ("fused-frame-800-unaligned", 0x15, 800),
+                       ("fused-frame-3100", 0x10, 3100), ("fused-nohdr-3079", 0x03, 3079)]:
+        body = pattern(n, 5)
+        hdr = frame(MSG, body)[:HDR] if b0 & 0x10 else b""
+        out[tag] = bytes([b0, 0x40, 0x00]) + struct.pack("<I", 0x12345678) + hdr + body
     return out
 
 
