@@ -171,9 +171,9 @@ static const char *skip_note(const struct bench_result *r, size_t n, enum bench_
 static void fmt_size(char *b, size_t n, size_t size)
 {
 	if (size >= 1024 && size % 1024 == 0)
-		snprintf(b, n, "%zu KiB", size / 1024);
+		(void)snprintf(b, n, "%zu KiB", size / 1024);
 	else
-		snprintf(b, n, "%zu B", size);
+		(void)snprintf(b, n, "%zu B", size);
 }
 
 /* ---- the table ----------------------------------------------------------------------------- */
@@ -188,12 +188,12 @@ static const enum bench_transport paced_order[] = {TR_SHM, TR_SHM_BLOCK, TR_PIPE
 static void table_throughput(FILE *f, const struct bench_opts *o, const struct bench_result *r,
                              size_t n)
 {
-	fprintf(f,
-	        "\nOne-way throughput: median of %u reps [min - max], per-rep ratio to pipe "
-	        "(median, worst rep)\n",
-	        o->reps);
-	fprintf(f, "%-8s %-11s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
-	        "[min - max]", "MB/s", "x pipe", "worst");
+	(void)fprintf(f,
+	              "\nOne-way throughput: median of %u reps [min - max], per-rep ratio to pipe "
+	              "(median, worst rep)\n",
+	              o->reps);
+	(void)fprintf(f, "%-8s %-11s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
+	              "[min - max]", "MB/s", "x pipe", "worst");
 	for (unsigned si = 0; si < o->nsizes; si++) {
 		size_t size = o->sizes[si];
 		char sz[32];
@@ -205,26 +205,27 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 			struct agg a = over_reps(r, n, o->reps, MODE_THROUGHPUT, t, size, -1);
 			if (a.n == 0) {
 				const char *why = skip_note(r, n, MODE_THROUGHPUT, t, size);
-				fprintf(f, "%-8s %-11s %9s  %s\n", sz, bench_tr_name(t), "-",
-				        why != NULL ? why : "no data");
+				(void)fprintf(f, "%-8s %-11s %9s  %s\n", sz, bench_tr_name(t), "-",
+				              why != NULL ? why : "no data");
 				continue;
 			}
 			struct agg q = ratio_reps(r, n, o->reps, MODE_THROUGHPUT, t, TR_PIPE, size,
 			                          -1, size);
-			fprintf(f, "%-8s %-11s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
-			        bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
-			        a.med * (double)size / 1e6);
+			(void)fprintf(f, "%-8s %-11s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
+			              bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
+			              a.med * (double)size / 1e6);
 			if (q.n > 0 && t != TR_PIPE)
-				fprintf(f, " %8.2fx %6.2fx\n", q.med, q.min);
+				(void)fprintf(f, " %8.2fx %6.2fx\n", q.med, q.min);
 			else
-				fprintf(f, "\n");
+				(void)fprintf(f, "\n");
 		}
 		for (enum bench_transport t = TR_MEMCPY; t <= TR_CRC32C; t++) {
 			if (!ran(o, MODE_CEILING, t))
 				continue;
 			struct agg a = over_reps(r, n, o->reps, MODE_CEILING, t, size, -1);
 			if (a.n > 0)
-				fprintf(f,
+				(void)fprintf(
+				        f,
 				        "%-8s %-11s %9.3f   [%7.3f - %7.3f] %10.0f  (ceiling, one "
 				        "process)\n",
 				        sz, bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
@@ -241,18 +242,19 @@ static void table_latency(FILE *f, const struct bench_opts *o, const struct benc
 	                                   : sizeof paced_order / sizeof *paced_order;
 
 	if (m == MODE_PINGPONG)
-		fprintf(f,
-		        "\nPing-pong round trip, ns: median over %u reps of each rep's "
-		        "percentile [min - max of p50]; max: the largest of all reps; ratios "
-		        "of p50, per rep\n",
-		        o->reps);
+		(void)fprintf(f,
+		              "\nPing-pong round trip, ns: median over %u reps of each rep's "
+		              "percentile [min - max of p50]; max: the largest of all reps; ratios "
+		              "of p50, per rep\n",
+		              o->reps);
 	else
-		fprintf(f,
+		(void)fprintf(
+		        f,
 		        "\nPaced stream at %.0f msg/s, one-way latency from the scheduled send, "
 		        "ns: median over %u reps [min - max of p50]\n",
 		        o->rate, o->reps);
-	fprintf(f, "%-8s %-13s %8s %17s %8s %8s %9s %8s %8s\n", "size", "transport", "p50",
-	        "[min - max]", "p99", "p99.9", "max", "x pipe", "x floor");
+	(void)fprintf(f, "%-8s %-13s %8s %17s %8s %8s %9s %8s %8s\n", "size", "transport", "p50",
+	              "[min - max]", "p99", "p99.9", "max", "x pipe", "x floor");
 	for (unsigned si = 0; si < o->nsizes; si++) {
 		size_t size = o->sizes[si];
 		char sz[32];
@@ -264,30 +266,30 @@ static void table_latency(FILE *f, const struct bench_opts *o, const struct benc
 			struct agg p50 = over_reps(r, n, o->reps, m, t, size, LAT_P50);
 			if (p50.n == 0) {
 				const char *why = skip_note(r, n, m, t, size);
-				fprintf(f, "%-8s %-13s %8s  %s\n", sz, bench_tr_name(t), "-",
-				        why != NULL ? why : "no data");
+				(void)fprintf(f, "%-8s %-13s %8s  %s\n", sz, bench_tr_name(t), "-",
+				              why != NULL ? why : "no data");
 				continue;
 			}
 			struct agg p99 = over_reps(r, n, o->reps, m, t, size, LAT_P99);
 			struct agg p999 = over_reps(r, n, o->reps, m, t, size, LAT_P999);
 			struct agg mx = over_reps(r, n, o->reps, m, t, size, LAT_MAX);
-			fprintf(f, "%-8s %-13s %8.0f   [%5.0f - %6.0f] %8.0f %8.0f %9.0f", sz,
-			        bench_tr_name(t), p50.med, p50.min, p50.max, p99.med, p999.med,
-			        mx.max);
+			(void)fprintf(f, "%-8s %-13s %8.0f   [%5.0f - %6.0f] %8.0f %8.0f %9.0f", sz,
+			              bench_tr_name(t), p50.med, p50.min, p50.max, p99.med,
+			              p999.med, mx.max);
 			struct agg xp =
 			        ratio_reps(r, n, o->reps, m, t, TR_PIPE, size, LAT_P50, size);
 			if (xp.n > 0 && t != TR_PIPE)
-				fprintf(f, " %7.2fx", xp.med);
+				(void)fprintf(f, " %7.2fx", xp.med);
 			else
-				fprintf(f, " %8s", "");
+				(void)fprintf(f, " %8s", "");
 			if (m == MODE_PINGPONG && t != TR_CACHELINE) {
 				/* the floor does not depend on the size: it ran once per rep */
 				struct agg xf = ratio_reps(r, n, o->reps, m, t, TR_CACHELINE, size,
 				                           LAT_P50, o->sizes[0]);
 				if (xf.n > 0)
-					fprintf(f, " %7.2fx", xf.med);
+					(void)fprintf(f, " %7.2fx", xf.med);
 			}
-			fprintf(f, "\n");
+			(void)fprintf(f, "\n");
 		}
 	}
 }
@@ -302,7 +304,7 @@ static size_t pick_size(const struct bench_opts *o, size_t want)
 
 static void target(FILE *f, int ok, const char *what, const char *got)
 {
-	fprintf(f, "  %-4s %-52s %s\n", ok ? "MET" : "MISS", what, got);
+	(void)fprintf(f, "  %-4s %-52s %s\n", ok ? "MET" : "MISS", what, got);
 }
 
 static void table_targets(FILE *f, const struct bench_opts *o, const struct bench_result *r,
@@ -312,25 +314,25 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 	unsigned R = o->reps;
 	size_t s64 = pick_size(o, 64), s4k = pick_size(o, 4096), s64k = pick_size(o, 65536);
 
-	fprintf(f, "\nTargets of issue #8 (medians of this run; informational)\n");
+	(void)fprintf(f, "\nTargets of issue #8 (medians of this run; informational)\n");
 	if (ran(o, MODE_THROUGHPUT, TR_SHM) && ran(o, MODE_THROUGHPUT, TR_PIPE)) {
 		if (s64) {
 			struct agg q =
 			        ratio_reps(r, n, R, MODE_THROUGHPUT, TR_SHM, TR_PIPE, 64, -1, 64);
-			snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
+			(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
 			target(f, q.n > 0 && q.med >= 14 && q.min >= 8,
 			       "64 B throughput >= 14x pipe, no rep below 8x", got);
 		}
 		if (s4k) {
 			struct agg q = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_SHM, TR_PIPE, 4096,
 			                          -1, 4096);
-			snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
+			(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
 			target(f, q.n > 0 && q.med >= 3, "4 KiB throughput >= 3x pipe", got);
 		}
 		if (s64k) {
 			struct agg q = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_SHM, TR_PIPE, 65536,
 			                          -1, 65536);
-			snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
+			(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
 			target(f, q.n > 0 && q.med >= 13, "64 KiB throughput >= 13x pipe", got);
 		}
 		for (int b = 0; b < 2; b++) {
@@ -350,7 +352,8 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 				if (q.med < 1)
 					all = 0;
 			}
-			snprintf(got, sizeof got, "lowest median ratio %.2fx", any ? worst : 0);
+			(void)snprintf(got, sizeof got, "lowest median ratio %.2fx",
+			               any ? worst : 0);
 			target(f, any && all,
 			       b ? "every size >= POSIX mq (where mq ran)"
 			         : "every size >= SEQPACKET",
@@ -362,17 +365,17 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			struct agg q = ratio_reps(r, n, R, MODE_PINGPONG, TR_SHM_BUSY, TR_CACHELINE,
 			                          64, LAT_P50, o->sizes[0]);
 			struct agg p = over_reps(r, n, R, MODE_PINGPONG, TR_SHM_BUSY, 64, LAT_P999);
-			snprintf(got, sizeof got, "%.2fx", q.med);
+			(void)snprintf(got, sizeof got, "%.2fx", q.med);
 			target(f, q.n > 0 && q.med <= 2, "64 B busy-poll ping-pong p50 <= 2x floor",
 			       got);
-			snprintf(got, sizeof got, "%.0f ns", p.med);
+			(void)snprintf(got, sizeof got, "%.0f ns", p.med);
 			target(f, p.n > 0 && p.med <= 1000,
 			       "64 B busy-poll ping-pong p99.9 <= 1 us", got);
 		}
 		if (ran(o, MODE_PINGPONG, TR_SHM)) {
 			struct agg q = ratio_reps(r, n, R, MODE_PINGPONG, TR_SHM, TR_CACHELINE, 64,
 			                          LAT_P50, o->sizes[0]);
-			snprintf(got, sizeof got, "%.2fx", q.med);
+			(void)snprintf(got, sizeof got, "%.2fx", q.med);
 			target(f, q.n > 0 && q.med <= 3,
 			       "64 B default-wait ping-pong p50 <= 3x floor", got);
 		}
@@ -380,7 +383,7 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 	if (s64 && ran(o, MODE_PINGPONG, TR_SHM_BLOCK) && ran(o, MODE_PINGPONG, TR_PIPE)) {
 		struct agg q =
 		        ratio_reps(r, n, R, MODE_PINGPONG, TR_SHM_BLOCK, TR_PIPE, 64, LAT_P50, 64);
-		snprintf(got, sizeof got, "%.2fx pipe", q.med);
+		(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
 		target(f, q.n > 0 && q.med <= 1, "64 B blocking ping-pong p50 <= pipe's", got);
 	}
 }
@@ -390,10 +393,10 @@ void bench_print_table(FILE *f, const struct bench_opts *o, const struct bench_m
 {
 	size_t failed = 0;
 
-	fprintf(f, "shmframe bench: %s, %s, %s, git %s%s\n", m->cpu, m->kernel, m->compiler,
-	        m->git_sha, m->optimized ? "" : " (NOT OPTIMISED: numbers mean little)");
-	fprintf(f, "%s; %s; load at start: %s; %u reps, %s per run\n", m->date, m->pinning, m->load,
-	        o->reps, o->messages ? "fixed message count" : "fixed duration");
+	(void)fprintf(f, "shmframe bench: %s, %s, %s, git %s%s\n", m->cpu, m->kernel, m->compiler,
+	              m->git_sha, m->optimized ? "" : " (NOT OPTIMISED: numbers mean little)");
+	(void)fprintf(f, "%s; %s; load at start: %s; %u reps, %s per run\n", m->date, m->pinning,
+	              m->load, o->reps, o->messages ? "fixed message count" : "fixed duration");
 	if (o->modes & (1u << MODE_THROUGHPUT))
 		table_throughput(f, o, r, n);
 	if (o->modes & (1u << MODE_PINGPONG))
@@ -404,26 +407,26 @@ void bench_print_table(FILE *f, const struct bench_opts *o, const struct bench_m
 	for (size_t i = 0; i < n; i++)
 		if (r[i].status == 2) {
 			if (failed++ == 0)
-				fprintf(f, "\nFailed runs:\n");
-			fprintf(f, "  rep %u %s %s %zu B: %s\n", r[i].rep,
-			        bench_mode_name(r[i].mode), bench_tr_name(r[i].tr), r[i].size,
-			        r[i].note);
+				(void)fprintf(f, "\nFailed runs:\n");
+			(void)fprintf(f, "  rep %u %s %s %zu B: %s\n", r[i].rep,
+			              bench_mode_name(r[i].mode), bench_tr_name(r[i].tr), r[i].size,
+			              r[i].note);
 		}
 	if (m->mq_note[0] != '\0')
-		fprintf(f, "\nNote: %s\n", m->mq_note);
+		(void)fprintf(f, "\nNote: %s\n", m->mq_note);
 }
 
 /* ---- CSV and JSON -------------------------------------------------------------------------- */
 
 static void csv_str(FILE *f, const char *s)
 {
-	fputc('"', f);
+	(void)fputc('"', f);
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			(void)fputc('"', f);
+		(void)fputc(*s, f);
 	}
-	fputc('"', f);
+	(void)fputc('"', f);
 }
 
 static const char *status_name(int s)
@@ -438,12 +441,13 @@ int bench_write_csv(const char *path, const struct bench_meta *m, const struct b
 
 	if (f == NULL)
 		return -1;
-	fprintf(f, "rep,mode,transport,size,status,messages,seconds,msg_per_s,mb_per_s,"
-	           "lat_min_ns,lat_p50_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,lat_mean_ns,"
-	           "lat_samples,note,git_sha,compiler,cpu,kernel,date,load\n");
+	(void)fprintf(f, "rep,mode,transport,size,status,messages,seconds,msg_per_s,mb_per_s,"
+	                 "lat_min_ns,lat_p50_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,lat_mean_ns,"
+	                 "lat_samples,note,git_sha,compiler,cpu,kernel,date,load\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct bench_result *x = &r[i];
-		fprintf(f,
+		(void)fprintf(
+		        f,
 		        "%u,%s,%s,%zu,%s,%llu,%.6f,%.1f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,%.1f,%llu,",
 		        x->rep, bench_mode_name(x->mode), bench_tr_name(x->tr), x->size,
 		        status_name(x->status), (unsigned long long)x->msgs, x->seconds, x->msg_s,
@@ -454,10 +458,10 @@ int bench_write_csv(const char *path, const struct bench_meta *m, const struct b
 		                      m->kernel, m->date,    m->load};
 		for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
 			if (k > 0)
-				fputc(',', f);
+				(void)fputc(',', f);
 			csv_str(f, text[k]);
 		}
-		fputc('\n', f);
+		(void)fputc('\n', f);
 	}
 	return fclose(f) == 0 ? 0 : -1;
 }
@@ -465,10 +469,10 @@ int bench_write_csv(const char *path, const struct bench_meta *m, const struct b
 static void json_kv(FILE *f, const char *k, const char *v, int comma)
 {
 	shmf_json_cstr(f, k);
-	fputc(':', f);
+	(void)fputc(':', f);
 	shmf_json_cstr(f, v);
 	if (comma)
-		fputc(',', f);
+		(void)fputc(',', f);
 }
 
 int bench_write_json(const char *path, const struct bench_opts *o, const struct bench_meta *m,
@@ -478,7 +482,7 @@ int bench_write_json(const char *path, const struct bench_opts *o, const struct 
 
 	if (f == NULL)
 		return -1;
-	fprintf(f, "{\"meta\":{");
+	(void)fprintf(f, "{\"meta\":{");
 	json_kv(f, "git_sha", m->git_sha, 1);
 	json_kv(f, "compiler", m->compiler, 1);
 	json_kv(f, "cpu", m->cpu, 1);
@@ -486,33 +490,36 @@ int bench_write_json(const char *path, const struct bench_opts *o, const struct 
 	json_kv(f, "date", m->date, 1);
 	json_kv(f, "load", m->load, 1);
 	json_kv(f, "pinning", m->pinning, 1);
-	fprintf(f, "\"optimized\":%s,\"cpus\":%ld},\n", m->optimized ? "true" : "false", m->ncpu);
-	fprintf(f,
-	        "\"options\":{\"reps\":%u,\"duration_s\":%g,\"messages\":%llu,\"rate\":%g,"
-	        "\"capacity\":%zu,\"sizes\":[",
-	        o->reps, o->duration_s, (unsigned long long)o->messages, o->rate, o->capacity);
+	(void)fprintf(f, "\"optimized\":%s,\"cpus\":%ld},\n", m->optimized ? "true" : "false",
+	              m->ncpu);
+	(void)fprintf(f,
+	              "\"options\":{\"reps\":%u,\"duration_s\":%g,\"messages\":%llu,\"rate\":%g,"
+	              "\"capacity\":%zu,\"sizes\":[",
+	              o->reps, o->duration_s, (unsigned long long)o->messages, o->rate,
+	              o->capacity);
 	for (unsigned i = 0; i < o->nsizes; i++)
-		fprintf(f, "%s%zu", i ? "," : "", o->sizes[i]);
-	fprintf(f, "]},\n\"runs\":[\n");
+		(void)fprintf(f, "%s%zu", i ? "," : "", o->sizes[i]);
+	(void)fprintf(f, "]},\n\"runs\":[\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct bench_result *x = &r[i];
-		fprintf(f, "{\"rep\":%u,", x->rep);
+		(void)fprintf(f, "{\"rep\":%u,", x->rep);
 		json_kv(f, "mode", bench_mode_name(x->mode), 1);
 		json_kv(f, "transport", bench_tr_name(x->tr), 1);
-		fprintf(f, "\"size\":%zu,", x->size);
+		(void)fprintf(f, "\"size\":%zu,", x->size);
 		json_kv(f, "status", status_name(x->status), 1);
-		fprintf(f,
+		(void)fprintf(
+		        f,
 		        "\"messages\":%llu,\"seconds\":%.6f,\"msg_per_s\":%.1f,\"mb_per_s\":%.3f,",
 		        (unsigned long long)x->msgs, x->seconds, x->msg_s, x->mb_s);
-		fprintf(f,
-		        "\"lat_ns\":{\"min\":%.0f,\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f,"
-		        "\"max\":%.0f,\"mean\":%.1f,\"samples\":%llu},",
-		        x->lat[LAT_MIN], x->lat[LAT_P50], x->lat[LAT_P99], x->lat[LAT_P999],
-		        x->lat[LAT_MAX], x->lat[LAT_MEAN], (unsigned long long)x->nlat);
+		(void)fprintf(f,
+		              "\"lat_ns\":{\"min\":%.0f,\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f,"
+		              "\"max\":%.0f,\"mean\":%.1f,\"samples\":%llu},",
+		              x->lat[LAT_MIN], x->lat[LAT_P50], x->lat[LAT_P99], x->lat[LAT_P999],
+		              x->lat[LAT_MAX], x->lat[LAT_MEAN], (unsigned long long)x->nlat);
 		json_kv(f, "note", x->note, 0);
-		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+		(void)fprintf(f, "}%s\n", i + 1 < n ? "," : "");
 	}
-	fprintf(f, "]}\n");
+	(void)fprintf(f, "]}\n");
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -522,7 +529,7 @@ static int write_dat(const char *dir, const char *name, FILE **f)
 {
 	char path[4096];
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	(void)snprintf(path, sizeof path, "%s/%s", dir, name);
 	*f = fopen(path, "w");
 	return *f != NULL ? 0 : -1;
 }
@@ -553,17 +560,18 @@ int bench_plot(const char *dir, const struct bench_result *r, size_t n)
 		}
 		if (ns == 0)
 			continue;
-		snprintf(name, sizeof name, "tput_%s.dat", bench_tr_name(t));
+		(void)snprintf(name, sizeof name, "tput_%s.dat", bench_tr_name(t));
 		if (write_dat(dir, name, &f) != 0)
 			return -1;
-		fprintf(f, "# size_bytes median_MBps min_MBps max_MBps (%s)\n", bench_tr_name(t));
+		(void)fprintf(f, "# size_bytes median_MBps min_MBps max_MBps (%s)\n",
+		              bench_tr_name(t));
 		for (size_t k = 0; k < ns; k++) {
 			struct agg a = over_reps(r, n, reps, m, t, sizes[k], -1);
 			double sz = (double)sizes[k] / 1e6;
-			fprintf(f, "%zu %.3f %.3f %.3f\n", sizes[k], a.med * sz, a.min * sz,
-			        a.max * sz);
+			(void)fprintf(f, "%zu %.3f %.3f %.3f\n", sizes[k], a.med * sz, a.min * sz,
+			              a.max * sz);
 		}
-		fclose(f);
+		(void)fclose(f);
 		strncat(list_t, bench_tr_name(t), sizeof list_t - strlen(list_t) - 2);
 		strncat(list_t, " ", sizeof list_t - strlen(list_t) - 1);
 	}
@@ -572,13 +580,14 @@ int bench_plot(const char *dir, const struct bench_result *r, size_t n)
 		char name[64];
 		if (!cdf_have[t])
 			continue;
-		snprintf(name, sizeof name, "cdf_%s.dat", bench_tr_name(t));
+		(void)snprintf(name, sizeof name, "cdf_%s.dat", bench_tr_name(t));
 		if (write_dat(dir, name, &f) != 0)
 			return -1;
-		fprintf(f, "# latency_ns quantile (%s, ping-pong round trip)\n", bench_tr_name(t));
+		(void)fprintf(f, "# latency_ns quantile (%s, ping-pong round trip)\n",
+		              bench_tr_name(t));
 		for (int k = 0; k < CDF_POINTS; k++)
-			fprintf(f, "%.0f %.6f\n", cdf[t][k], cdf_q(k));
-		fclose(f);
+			(void)fprintf(f, "%.0f %.6f\n", cdf[t][k], cdf_q(k));
+		(void)fclose(f);
 		strncat(list_c, bench_tr_name(t), sizeof list_c - strlen(list_c) - 2);
 		strncat(list_c, " ", sizeof list_c - strlen(list_c) - 1);
 	}
@@ -586,24 +595,32 @@ int bench_plot(const char *dir, const struct bench_result *r, size_t n)
 	 * $SHMF_BENCH_PLOT_GP */
 	const char *env = getenv("SHMF_BENCH_PLOT_GP");
 	if (env != NULL) {
-		snprintf(script, sizeof script, "%s", env);
+		(void)snprintf(script, sizeof script, "%s", env);
 	} else {
-		snprintf(script, sizeof script, "%s", __FILE__);
+		(void)snprintf(script, sizeof script, "%s", __FILE__);
 		char *slash = strrchr(script, '/');
 		if (slash != NULL)
-			snprintf(slash + 1, sizeof script - (size_t)(slash + 1 - script),
-			         "plot.gp");
+			(void)snprintf(slash + 1, sizeof script - (size_t)(slash + 1 - script),
+			               "plot.gp");
 	}
 	if (access(script, R_OK) != 0) {
-		fprintf(stderr, "shmframe: bench: %s not found (set SHMF_BENCH_PLOT_GP): no SVG\n",
-		        script);
+		(void)fprintf(stderr,
+		              "shmframe: bench: %s not found (set SHMF_BENCH_PLOT_GP): no SVG\n",
+		              script);
 		return -1;
 	}
-	snprintf(cmd, sizeof cmd, "gnuplot -e \"dir='%s'; tputs='%s'; cdfs='%s'\" '%s'", dir,
-	         list_t, list_c, script);
-	int st = system(cmd);
-	if (st != 0) {
-		fprintf(stderr,
+	/* gnuplot -e EXPR SCRIPT, without a shell */
+	(void)snprintf(cmd, sizeof cmd, "dir='%s'; tputs='%s'; cdfs='%s'", dir, list_t, list_c);
+	(void)fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("gnuplot", "gnuplot", "-e", cmd, script, (char *)NULL);
+		_exit(127);
+	}
+	int st = -1;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		(void)fprintf(
+		        stderr,
 		        "shmframe: bench: gnuplot failed (is gnuplot-nox installed?): no SVG\n");
 		return -1;
 	}

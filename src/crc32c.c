@@ -213,10 +213,10 @@ hw_pass(crc_reg c, unsigned char *dst, const unsigned char *src, size_t n, enum 
 		}
 	}
 	size_t i = 0; /* dst + i only in the copy passes: dst is NULL in the others */
-	for (; n - i >= 3 * 1024; i += 3 * 1024)
-		c = hw_three(c, dst + (dst != NULL ? i : 0), src + i, 1024, shift_1024, m);
-	for (; n - i >= 3 * 256; i += 3 * 256)
-		c = hw_three(c, dst + (dst != NULL ? i : 0), src + i, 256, shift_256, m);
+	for (; n - i >= (size_t)3 * 1024; i += (size_t)3 * 1024)
+		c = hw_three(c, dst != NULL ? dst + i : NULL, src + i, 1024, shift_1024, m);
+	for (; n - i >= (size_t)3 * 256; i += (size_t)3 * 256)
+		c = hw_three(c, dst != NULL ? dst + i : NULL, src + i, 256, shift_256, m);
 	for (; n - i >= 32; i += 32) {
 		uint64_t w0 = load8(src + i, m), w1 = load8(src + i + 8, m);
 		uint64_t w2 = load8(src + i + 16, m), w3 = load8(src + i + 24, m);
@@ -321,11 +321,15 @@ __attribute__((noinline)) static uint32_t copy_out_sw(uint32_t crc, const uint8_
 
 	if (hdr != NULL)
 		crc = shmf_crc32c_sw(crc, hdr + 4, 20);
+	if (dst != NULL) {
+		if (n != 0)
+			memcpy(dst, src, n);
+		return shmf_crc32c_sw(crc, dst, n);
+	}
 	while (n != 0) {
-		size_t k = dst != NULL ? n : (n < sizeof chunk ? n : sizeof chunk);
-		uint8_t *to = dst != NULL ? dst : chunk;
-		memcpy(to, src, k);
-		crc = shmf_crc32c_sw(crc, to, k);
+		size_t k = n < sizeof chunk ? n : sizeof chunk;
+		memcpy(chunk, src, k);
+		crc = shmf_crc32c_sw(crc, chunk, k);
 		src += k;
 		n -= k;
 	}

@@ -198,14 +198,13 @@ int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 static inline void msg_header(uint8_t raw[SHMF_FRAME_HEADER], uint64_t len, uint64_t seq,
                               uint64_t pos)
 {
-	uint64_t w0 = len << 32;
-	uint64_t w2 = (uint64_t)SHMF_TYPE_MSG | (uint64_t)(uint32_t)pos << 32; /* flags 0 */
+	uint64_t w0 = SHMF_LE64(len << 32); /* crc 0, length */
+	uint64_t w1 = SHMF_LE64(seq);
+	uint64_t w2 =
+	        SHMF_LE64((uint64_t)SHMF_TYPE_MSG | (uint64_t)(uint32_t)pos << 32); /* flags 0 */
 
-	w0 = SHMF_LE64(w0);
-	seq = SHMF_LE64(seq);
-	w2 = SHMF_LE64(w2);
 	memcpy(raw + SHMF_F_CRC, &w0, 8);
-	memcpy(raw + SHMF_F_SEQ, &seq, 8);
+	memcpy(raw + SHMF_F_SEQ, &w1, 8);
 	memcpy(raw + SHMF_F_TYPE, &w2, 8);
 }
 
