@@ -35,6 +35,11 @@ struct shmf_channel {
 	uint32_t peer_epoch0;     /* the peer's epoch when we attached */
 	int peer_seen;            /* the peer was attached when we attached; never changes after,
 	                             so the send and receive threads may both read it */
+	/* When each direction (0 send, 1 receive) next tests the peer's lock (PROTO 7), on
+	 * CLOCK_MONOTONIC: kept per channel, not per call, so that a call that waits a moment for
+	 * every message (blocking ping-pong) does not pay a system call each time. Each is written
+	 * only by its own direction's thread. */
+	int64_t next_lock_check[2];
 };
 
 void shmf_config_init(shmf_config *cfg)
@@ -438,8 +443,7 @@ static int peer_status(shmf_channel *ch, int check_lock)
 
 typedef struct waiter {
 	int timeout_ms;
-	int64_t deadline;   /* CLOCK_MONOTONIC ns, or -1 */
-	int64_t next_check; /* when to test the peer's lock again */
+	int64_t deadline; /* CLOCK_MONOTONIC ns, or -1 */
 	int spun;
 	int peer_err; /* the peer is gone or closed: report it once the ring is drained */
 } waiter;
@@ -448,7 +452,6 @@ static void waiter_init(waiter *w, int timeout_ms)
 {
 	w->timeout_ms = timeout_ms;
 	w->deadline = timeout_ms > 0 ? shmf_os_now_ns() + (int64_t)timeout_ms * 1000000 : -1;
-	w->next_check = 0;
 	w->spun = 0;
 	w->peer_err = 0;
 }
@@ -478,9 +481,12 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	now = shmf_os_now_ns();
 	if (w->deadline >= 0 && now >= w->deadline)
 		return SHMF_ETIMEDOUT;
-	rc = peer_status(ch, now >= w->next_check);
-	if (now >= w->next_check)
-		w->next_check = now + SLICE_NS;
+	/* The lock at most once a slice per direction: a peer that dies is seen within a slice of
+	 * its death, whether this call or an earlier one made the last test. */
+	int check = now >= ch->next_lock_check[reader];
+	rc = peer_status(ch, check);
+	if (check)
+		ch->next_lock_check[reader] = now + SLICE_NS;
 	if (rc == SHMF_EPEERGONE || rc == SHMF_EPEERCLOSED) {
 		w->peer_err = rc; /* try once more: data it left is delivered first */
 		return 0;
@@ -495,7 +501,7 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		shmf_sh_store_relaxed32(word, 0);
 		return 0;
 	}
-	until = now + SLICE_NS;
+	until = ch->next_lock_check[reader]; /* at most a slice away (set above) */
 	if (w->deadline >= 0 && w->deadline < until)
 		until = w->deadline;
 	shmf_os_futex_wait(word, 1, until); /* W4 */
