@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - one command for the whole benchmark: build the shmframe command Release in
 # build/bench, run `shmframe bench` (table on stdout) and write the CSV, JSON, table and SVG plots
-# into an output directory (default bench-out/). Extra arguments go to `shmframe bench`.
+# into an output directory (default build/bench-out/). Extra arguments go to `shmframe bench`.
 #   bench/run.sh                        the full run (5 reps; about 2 minutes)
 #   bench/run.sh --quick                a quick look
 #   OUT=docs/perf bench/run.sh          where the files go
@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-OUT=${OUT:-$ROOT/bench-out}
+OUT=${OUT:-$ROOT/build/bench-out}
 BUILD=${BUILD:-$ROOT/build/bench}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSHMF_BUILD_TESTS=OFF \
 	-DSHMF_BUILD_EXAMPLES=OFF >"$BUILD.configure.log" 2>&1 || { cat "$BUILD.configure.log"; exit 2; }
