@@ -49,6 +49,12 @@ fi
 tail -1 "$tmp/build.log"
 echo "cfl-build-test: build took $(($(date +%s) - t0)) s"
 
+# A UBSan report must fail the run, as it does on OSS-Fuzz (its UBSan builds add
+# -fno-sanitize-recover; these CFLAGS do not, so say it at run time). And nothing may land in the
+# caller's directory: libFuzzer writes crash-* files into its working directory by default.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+cd "$tmp/run" || exit 1
+
 pass=0
 fail=0
 check() { # target description command...
@@ -79,7 +85,8 @@ for src in "$repo"/fuzz/*.c; do
 		# the [libfuzzer] section of the options file, as -key=value flags
 		mapfile -t opts < <(awk '/^\[/{s=($0=="[libfuzzer]")} s && /^[[:space:]]*[A-Za-z_]+[[:space:]]*=/{
 			gsub(/[[:space:]]/,""); print "-" $0}' "$bin.options")
-		if ! timeout -k 10 120 "$bin" -runs=0 "${opts[@]}" "$seeds" >"$tmp/run/$t.seeds.log" 2>&1; then
+		if ! timeout -k 10 120 "$bin" -runs=0 "${opts[@]}" -artifact_prefix="$tmp/run/$t-" \
+			"$seeds" >"$tmp/run/$t.seeds.log" 2>&1; then
 			tail -20 "$tmp/run/$t.seeds.log"
 			echo "cfl-build-test: FAIL: $t: the seed corpus does not run clean"
 			ok=0
