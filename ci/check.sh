@@ -15,7 +15,7 @@ export ROOT
 # shellcheck source=ci/lib.sh
 . "$ROOT/ci/lib.sh"
 
-ALL_STAGES="deps format gcc-release clang-asan-ubsan clang-tsan valgrind coverage static fuzz-smoke model install"
+ALL_STAGES="deps format gcc-release clang-asan-ubsan clang-tsan valgrind callgrind coverage static fuzz-smoke model install"
 
 usage() {
 	echo "usage: ci/check.sh [--list] [STAGE...]"

@@ -9,7 +9,7 @@ mkdir -p "$CI_BUILD" "$ARTIFACTS"
 
 # Debian packages the stages use. deps installs the missing ones.
 PACKAGES="build-essential cmake pkg-config check python3 clang libclang-rt-14-dev clang-tidy
-clang-tools clang-format cppcheck valgrind gcovr spin afl++ util-linux zip"
+clang-tools clang-format cppcheck valgrind gcovr spin afl++ util-linux gnuplot-nox zip"
 
 SUMMARY=()
 FAILED=0
@@ -111,6 +111,15 @@ stage_valgrind() {
 	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|Checks:" "$log" | sort | uniq -c
 	FIGURE="$n suites, $(grep -c 'ERROR SUMMARY: [1-9]' "$log") with errors"
 	return $rc
+}
+
+# instruction counts of one send + one recv (bench/probe, valgrind --tool=callgrind) against
+# bench/callgrind-baseline.txt: fails on a regression of more than 10% (ci/callgrind.sh)
+stage_callgrind() {
+	bash "$ROOT/ci/callgrind.sh" 2>&1 | tee "$ARTIFACTS/callgrind.log"
+	local rc=${PIPESTATUS[0]}
+	FIGURE="$(grep -E '^callgrind: (pass|FAIL)' "$ARTIFACTS/callgrind.log" | tail -1 | sed 's/^callgrind: //')"
+	return "$rc"
 }
 
 # gcc --coverage over everything that runs in CI; gate on src/ (ratchet up, never down).

@@ -54,7 +54,7 @@ static void agree(uint32_t init, const uint8_t *p, size_t n, size_t split)
 static void fused(uint32_t init, const uint8_t *hdr, const uint8_t *p, size_t n, size_t at)
 {
 	uint32_t want = fz_crc32c(hdr != NULL ? fz_crc32c(init, hdr + 4, 20) : init, p, n);
-	unsigned char *src = malloc(n != 0 ? n : 1); /* aligned: malloc's alignment is 16 */
+	unsigned char *src = calloc(1, n != 0 ? n : 1); /* aligned: malloc's alignment is 16 */
 	unsigned char *blk = malloc(at + n != 0 ? at + n : 1);
 	unsigned char *dst = malloc(n != 0 ? n : 1);
 	uint32_t got;
