@@ -428,7 +428,7 @@ static int msg_check(const unsigned char *buf, size_t n, int dir, uint64_t k,
 	fill_body(scratch, n - off, msg_key(dir, k));
 	if (memcmp(buf + off, scratch, n - off) != 0) {
 		size_t i = 0;
-		while (buf[off + i] == scratch[i])
+		while (i + 1 < n - off && buf[off + i] == scratch[i])
 			i++;
 		failf("%s: message %llu (%zu bytes) is corrupt: byte %zu is 0x%02x, expected "
 		      "0x%02x",
@@ -933,7 +933,8 @@ static int damager_run(const char *name, uint64_t seed)
 	char path[SHMF_NAME_MAX + 16];
 	struct stat st;
 	uint64_t rng = mix64(seed ^ 0xDA3A6E);
-	uint64_t cap = C->capacity, data[2] = {4096, 4096 + round_page(C->capacity)};
+	uint64_t cap = C->capacity;
+	const uint64_t data[2] = {4096, 4096 + round_page(C->capacity)};
 	int fd;
 
 	snprintf(path, sizeof path, "/dev/shm%s", name);
@@ -973,7 +974,7 @@ static int damager_run(const char *name, uint64_t seed)
 		next = now + rnd_interval(&rng, C->scribble);
 		uint64_t r = rnd(&rng), off;
 		int ring = (int)((r >> 7) & 1u);
-		unsigned char *ctl = m + 0x100 + 0x100 * ring;
+		unsigned char *ctl = m + 0x100 + 0x100 * (size_t)ring;
 		int where = C->target;
 		if (where == SCRIBBLE_ALL) /* 5% header, 10% roles, 30% control, 55% frames */
 			where = r % 100u < 5    ? SCRIBBLE_HEADER
@@ -1129,17 +1130,16 @@ static int spawn_damager(struct sup *S)
 /* Choose the kill point and the hit count for a new side process. */
 static int kp_arm(struct sup *S, uint64_t *n)
 {
-	int kp = C->kp;
-
 	if (!HAVE_KP)
 		return 0;
 	if (C->cycles != 0) {
 		if (rnd(&S->rng) & 1u)
 			return 0; /* half the cycles end in a kill at a random moment instead */
-		kp = 1 + (int)rnd_below(&S->rng, NKP);
-		*n = 1u + rnd_below(&S->rng, strcmp(kp_names[kp - 1], "pad") == 0 ? 3u : 48u);
-		return kp;
+		int any = 1 + (int)rnd_below(&S->rng, NKP);
+		*n = 1u + rnd_below(&S->rng, strcmp(kp_names[any - 1], "pad") == 0 ? 3u : 48u);
+		return any;
 	}
+	int kp = C->kp;
 	if (kp == 0)
 		return 0;
 	uint64_t every = C->kp_every;

@@ -19,6 +19,7 @@ trap 'exit 143' INT TERM HUP
 # name | file | perl substitutions | binary (plain|kp) | stress arguments | failure regex
 # Each substitution is written to apply to the library as it was when this was written and
 # after the fast-path rewrite of src/ring.c; one that applies to neither is reported, not run.
+# shellcheck disable=SC2016 # $1 and $2 are perl's, in single quotes on purpose
 WEAKENINGS=(
 	'publish-early|src/ring.c|s~(\tSHMF_KILL_POINT\(SHMF_KP_AFTER_RESERVE\);\n)~$1\tshmf_sh_store_release64(r->ctl + SHMF_C_WPOS, r->pos + shmf_frame_size(len)); /* TEETH: wpos before the frame */\n~|plain|--duration LIMIT|SHMF_E(CRC|SEQ|LENGTH|TYPE|FLAGS|POS)|corrupt|expected message'
 	'no-crc-check|src/ring.c|s~\(rc = shmf_frame_check_crc\(&h, raw, buf\)\) != 0~(rc = 0) != 0 /* TEETH */~; s~(h\.length\);\n\tif \()crc != h\.crc\)~$1 0 /* TEETH */)~g|plain|--duration LIMIT --scribble 200|corrupt|expected message|bytes, expected'
