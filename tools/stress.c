@@ -1066,6 +1066,7 @@ struct sup {
 	        takeovers, cycles_done, stalls, ended_by[NERR], stall_episodes, probes_ok,
 	        probes_err, clean_episodes, gone_confirmed, no_survivor, committed[2];
 	int64_t t0;
+	int sys_exit; /* the exit code when the channel could not be created */
 };
 
 /* fork(), with stdio flushed first (a child exits through exit(), which flushes again); the
@@ -1379,7 +1380,7 @@ static int episode(struct sup *S, const shmf_config *cfg)
 	S->episodes++;
 	rc = shmf_create(S->name, cfg, &ch);
 	if (rc != 0) {
-		shmf_cli_fail(CMD, S->name, rc);
+		S->sys_exit = shmf_cli_fail(CMD, S->name, rc); /* 8 no space, 9 other, ... */
 		return -2;
 	}
 	S->have_name = 1;
@@ -2173,7 +2174,7 @@ int shmf_cmd_stress(int argc, char **argv)
 	munmap(L, sizeof *L);
 	L = NULL;
 	if (sys)
-		return SHMF_EXIT_NOSPACE; /* or another create failure, already reported */
+		return S.sys_exit; /* the channel could not be created: reported above */
 	if (failed)
 		return SHMF_EXIT_DAMAGE;
 	return interrupted ? SHMF_EXIT_INTERRUPTED : SHMF_EXIT_OK;
