@@ -111,20 +111,25 @@ static int bind_rings(shmf_channel *ch)
 	return 0;
 }
 
-/* PROTO 7, "Attaching": our role line, state last. */
+/* PROTO 7, "Attaching": our role line, the epoch last. A peer reads the epoch, then the state;
+ * had we stored the new epoch first, it could see it beside our old state 2 from a previous
+ * detach, which reads as "attached and closed since" (SHMF_EPEERCLOSED while we were only
+ * attaching: issue #6's stress run, seed 14366188554445035268). */
 static void role_attach(shmf_channel *ch)
 {
 	uint32_t epoch = shmf_sh_load_relaxed32(ch->role + SHMF_R_EPOCH);
 
-	shmf_sh_store_relaxed32(ch->role + SHMF_R_EPOCH, epoch + 1u);
 	shmf_sh_store_relaxed32(ch->role + SHMF_R_PID, shmf_os_pid());
 	shmf_sh_store_relaxed64(ch->role + SHMF_R_ATTACHED_NS, shmf_os_wall_ns());
-	/* Release: pairs with the acquire load of the state in peer_status(). */
-	shmf_sh_store_release32(ch->role + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	shmf_sh_store_relaxed32(ch->role + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	/* Release: pairs with the acquire load of the epoch in peer_status() and in the peer's
+	 * role_attach(); whoever sees the new epoch sees state 1 (or a later 2). */
+	shmf_sh_store_release32(ch->role + SHMF_R_EPOCH, epoch + 1u);
 
-	/* Acquire: pairs with the peer's release of its state. */
+	/* The peer's epoch, then its state, in the order peer_status() reads them. Acquire:
+	 * pairs with the peer's release of its epoch (role_attach) and of its state (close). */
+	ch->peer_epoch0 = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH);
 	uint32_t ps = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
-	ch->peer_epoch0 = shmf_sh_load_relaxed32(ch->peer_role + SHMF_R_EPOCH);
 	ch->peer_seen = ps == SHMF_ROLE_ATTACHED;
 }
 
@@ -424,9 +429,10 @@ static int trip_check(const shmf_channel *ch, shmf_ring *r, int rc)
 /* The peer's liveness as the table of PROTO 7 defines it. check_lock costs one system call. */
 static int peer_status(shmf_channel *ch, int check_lock)
 {
-	/* Acquire: pairs with the release of the peer's state in role_attach() / shmf_close(). */
+	/* The epoch first (role_attach() says why). Acquire: pairs with the release of the peer's
+	 * epoch in role_attach(), then of its state in shmf_close(). */
+	uint32_t epoch = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH);
 	uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
-	uint32_t epoch = shmf_sh_load_relaxed32(ch->peer_role + SHMF_R_EPOCH);
 
 	switch (state) {
 	case SHMF_ROLE_NEVER: return 0;
