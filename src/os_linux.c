@@ -462,7 +462,8 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 			 * place so that the access, retried on return, reads zeros; the channel
 			 * sees the flag and reports SHMF_ETRUNCATED. The flag comes first: a
 			 * thread that reads those zeros and rejects them must find it set, or it
-			 * would report the reject instead (issue #6's --truncate saw 59 in 3,318). */
+			 * would report the reject instead (issue #6's --truncate saw 59 in 3,318).
+			 */
 			atomic_store(&guard_slots[i].tripped, 1);
 			void *p = mmap(b, n, PROT_READ | PROT_WRITE,
 			               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
