@@ -4,13 +4,13 @@
 # ci/check.sh (it takes several minutes); run it after changing a gate.
 #
 #   ci/teeth.sh              every gate
-#   ci/teeth.sh asan tsan    some of them (asan tsan valgrind coverage static format model)
+#   ci/teeth.sh asan tsan    some of them (asan tsan valgrind callgrind coverage static format model)
 #
 # Exit 0 when every planted defect was caught.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
-ALL="asan tsan valgrind coverage static format model"
+ALL="asan tsan valgrind callgrind coverage static format model"
 [ $# -gt 0 ] || set -- $ALL
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -45,6 +45,15 @@ PY
 		sed -i 's/^\tfree(ch);$/\t\/* PLANTED: leak *\//' "$t/src/channel.c"
 		grep -q PLANTED "$t/src/channel.c" || return 1
 		echo "leak of the channel handle in shmf_close()" ;;
+	callgrind) # a slower send: 200 more instructions per message
+		python3 - "$t/src/ring.c" <<'PY'
+import sys; p=sys.argv[1]; s=open(p).read()
+old="	int rc = reserve(r, len, &p);\n"
+assert old in s
+s=s.replace(old,old+"	for (volatile int k = 0; k < 40; k++) { } /* PLANTED: slower */\n",1)
+open(p,"w").write(s)
+PY
+		echo "a busy loop in shmf_ring_write()" ;;
 	coverage) # a deleted test: the system-call fault suite
 		sed -i '/^  os:unit+security$/d' "$t/tests/CMakeLists.txt"
 		sed -i "/target_link_options(test_os/,/--wrap=open)/d" "$t/tests/CMakeLists.txt"
@@ -88,6 +97,7 @@ for gate in "$@"; do
 	asan) why="ERROR: AddressSanitizer: heap-use-after-free" ;;
 	tsan) why="WARNING: ThreadSanitizer: data race" ;;
 	valgrind) why="definitely lost" ;;
+	callgrind) why="callgrind: FAIL" ;;
 	coverage) why="failed minimum (line|branch) coverage" ;;
 	static) why="arrayIndexOutOfBounds" ;;
 	format) why="clang-format-violations" ;;
