@@ -2,6 +2,8 @@
  */
 #include "testutil.h"
 
+#include "atomics.h" /* the fused copies */
+
 typedef uint32_t (*crc_fn)(uint32_t crc, const void *buf, size_t len);
 
 static const struct {
@@ -189,6 +191,53 @@ START_TEST(test_hardware_and_table_agree_on_random_misaligned_buffers)
 }
 END_TEST
 
+/* The fused copies of the fast path (atomics.h): copy in, copy out, and checksum in place, each
+ * with and without a frame header, at every alignment and across the lengths where the code
+ * switches between byte, word, 32-byte and three-stream steps. The CRC must be the frame CRC of
+ * PROTOCOL.md 4 (header bytes 4..24, then the payload) and the bytes must arrive intact. */
+START_TEST(test_fused_copies_give_the_frame_crc_and_the_bytes)
+{
+	enum { MAXLEN = 7 * 1024, SLACK = 16 };
+	static const size_t lens[] = {0,   1,   3,   4,   7,   8,    9,    31,   32,   33,
+	                              255, 256, 767, 768, 769, 1023, 3071, 3072, 3073, 6200};
+	uint64_t s = tu_seed("test_fused_copies_give_the_frame_crc_and_the_bytes");
+	uint8_t *src = aligned_alloc(64, MAXLEN + SLACK);
+	uint8_t *dst = aligned_alloc(64, MAXLEN + SLACK);
+	_Alignas(8) uint8_t hdr[24];
+
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(dst);
+	for (size_t i = 0; i < sizeof hdr; i++)
+		hdr[i] = (uint8_t)tu_rand(&s);
+	for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+		for (size_t so = 0; so < 8; so++) {
+			size_t n = lens[li], dof = (so * 3) % 8;
+			uint8_t *p = src + so, *q = dst + dof;
+			uint32_t init = (so & 1) ? (uint32_t)tu_rand(&s) : 0;
+
+			for (size_t i = 0; i < n; i++)
+				p[i] = (uint8_t)tu_rand(&s);
+			for (int with_hdr = 0; with_hdr < 2; with_hdr++) {
+				const uint8_t *h = with_hdr ? hdr : NULL;
+				uint32_t want = ref_crc32c(
+				        h != NULL ? ref_crc32c(init, hdr + 4, 20) : init, p, n);
+				memset(q, 0xA5, n + 1);
+				ck_assert_uint_eq(shmf_crc32c_copy_in(init, h, q, p, n), want);
+				ck_assert_int_eq(memcmp(q, p, n), 0);
+				ck_assert_int_eq(q[n], 0xA5); /* not one byte more */
+				memset(q, 0x5A, n + 1);
+				ck_assert_uint_eq(shmf_crc32c_copy_out(init, h, q, p, n), want);
+				ck_assert_int_eq(memcmp(q, p, n), 0);
+				ck_assert_int_eq(q[n], 0x5A);
+				ck_assert_uint_eq(shmf_crc32c_copy_out(init, h, NULL, p, n), want);
+			}
+		}
+	}
+	free(src);
+	free(dst);
+}
+END_TEST
+
 START_TEST(test_every_short_length_at_every_alignment_matches_the_reference)
 {
 	uint8_t mem[64 + 16];
@@ -247,6 +296,7 @@ static Suite *crc32c_suite(void)
 	tcase_set_timeout(cmp, 120);
 	tcase_add_test(cmp, test_hardware_and_table_agree_on_random_misaligned_buffers);
 	tcase_add_test(cmp, test_every_short_length_at_every_alignment_matches_the_reference);
+	tcase_add_test(cmp, test_fused_copies_give_the_frame_crc_and_the_bytes);
 	tcase_add_test(cmp, test_a_single_flipped_bit_changes_the_crc);
 	suite_add_tcase(s, cmp);
 	return s;
