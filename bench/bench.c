@@ -1,6 +1,8 @@
 /* bench.c - `shmframe bench` (issue #8): throughput and latency of shmframe against pipe,
  * AF_UNIX SOCK_SEQPACKET and POSIX mq, with the cache-line round trip as the latency floor and
- * memcpy and CRC-32C in one process as the throughput ceilings.
+ * memcpy and CRC-32C in one process as the throughput ceilings. A bare skeleton of the
+ * protocol's ring (no CRC, no checks) and the CRC instruction's peak show which targets the
+ * protocol itself could reach on this machine.
  *
  * The baselines run in the same invocation, interleaved rep by rep (for each rep: for each mode:
  * for each size: for each transport: one run), so that a change in the machine's load hits every
@@ -22,9 +24,9 @@
 #include "cli.h"
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
-static const char *const tr_names[TR_COUNT] = {"shm",         "shm-busy", "shm-block", "shm-zc",
-                                               "shm-zc-busy", "pipe",     "seqpacket", "mq",
-                                               "cacheline",   "memcpy",   "crc32c"};
+static const char *const tr_names[TR_COUNT] = {
+        "shm", "shm-busy",  "shm-block", "shm-zc",       "shm-zc-busy", "pipe",   "seqpacket",
+        "mq",  "cacheline", "ring",      "ring-nofence", "memcpy",      "crc32c", "crc32-peak"};
 
 const char *bench_mode_name(enum bench_mode m)
 {
@@ -41,16 +43,16 @@ static uint64_t mode_transports(enum bench_mode m)
 {
 	switch (m) {
 	case MODE_THROUGHPUT:
-		return 1u << TR_SHM | 1u << TR_SHM_ZC | 1u << TR_PIPE | 1u << TR_SEQPACKET |
-		       1u << TR_MQ;
+		return 1u << TR_SHM | 1u << TR_SHM_ZC | 1u << TR_RING | 1u << TR_RING_NOFENCE |
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
 	case MODE_PINGPONG:
 		return 1u << TR_SHM_BUSY | 1u << TR_SHM | 1u << TR_SHM_BLOCK |
-		       1u << TR_SHM_ZC_BUSY | 1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ |
-		       1u << TR_CACHELINE;
+		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_CACHELINE;
 	case MODE_PACED:
-		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_PIPE | 1u << TR_SEQPACKET |
-		       1u << TR_MQ;
-	case MODE_CEILING: return 1u << TR_MEMCPY | 1u << TR_CRC32C;
+		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_RING | 1u << TR_PIPE |
+		       1u << TR_SEQPACKET | 1u << TR_MQ;
+	case MODE_CEILING: return 1u << TR_MEMCPY | 1u << TR_CRC32C | 1u << TR_CRC32_PEAK;
 	default: return 0;
 	}
 }
@@ -72,7 +74,8 @@ static const char usage[] =
         "  --rate N             paced stream: messages per second (default 20000)\n"
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-zc,shm-zc-busy,pipe,\n"
-        "                       seqpacket,mq,cacheline,memcpy,crc32c (default: all)\n"
+        "                       seqpacket,mq,cacheline,ring,ring-nofence,memcpy,crc32c,\n"
+        "                       crc32-peak (default: all)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
         "  --json FILE          every repetition as JSON\n"
@@ -82,7 +85,11 @@ static const char usage[] =
         "\n"
         "Ping-pong wait strategies: shm-busy polls (timeout 0), shm-block sleeps at once\n"
         "(spin 0: futex), shm spins then sleeps (the library default); -zc: reserve/commit and\n"
-        "peek/release. Build with -DCMAKE_BUILD_TYPE=Release (bench/run.sh does).\n"
+        "peek/release. What the protocol itself allows, for the targets of issue #8:\n"
+        "  ring          the protocol's ring as a bare skeleton: no CRC, no checks, busy-polls\n"
+        "  ring-nofence  the same without the wake check's fence: what that fence costs\n"
+        "  crc32-peak    ceiling: the crc32q instruction alone, 6 streams (x86-64 only)\n"
+        "Build with -DCMAKE_BUILD_TYPE=Release (bench/run.sh does).\n"
         "Exit: 0, 1 when a run failed its checks, 2 usage, 9 system error.\n";
 
 static int parse_list(const char *arg, const char *const *names, int count, uint64_t *out)

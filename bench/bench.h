@@ -37,12 +37,15 @@ enum bench_transport {
 	TR_SHM_BLOCK, /* the same, spin 0: straight to the futex */
 	TR_SHM_ZC,    /* shmf_reserve/shmf_commit, shmf_peek/shmf_release, default wait */
 	TR_SHM_ZC_BUSY,
-	TR_PIPE,      /* two pipes */
-	TR_SEQPACKET, /* AF_UNIX SOCK_SEQPACKET socketpair */
-	TR_MQ,        /* two POSIX message queues */
-	TR_CACHELINE, /* one cache line bounced between the processes: the latency floor */
-	TR_MEMCPY,    /* ceiling: memcpy in one process */
-	TR_CRC32C,    /* ceiling: the library's CRC-32C in one process */
+	TR_PIPE,         /* two pipes */
+	TR_SEQPACKET,    /* AF_UNIX SOCK_SEQPACKET socketpair */
+	TR_MQ,           /* two POSIX message queues */
+	TR_CACHELINE,    /* one cache line bounced between the processes: the latency floor */
+	TR_RING,         /* the protocol's ring as a bare skeleton: no CRC, no checks */
+	TR_RING_NOFENCE, /* the same without the wake check's fence: what that fence costs */
+	TR_MEMCPY,       /* ceiling: memcpy in one process */
+	TR_CRC32C,       /* ceiling: the library's CRC-32C in one process */
+	TR_CRC32_PEAK,   /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */
 	TR_COUNT
 };
 

@@ -178,12 +178,13 @@ static void fmt_size(char *b, size_t n, size_t size)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-static const enum bench_transport tput_order[] = {TR_SHM, TR_SHM_ZC, TR_PIPE, TR_SEQPACKET, TR_MQ};
-static const enum bench_transport pp_order[] = {TR_SHM_BUSY,    TR_SHM,      TR_SHM_BLOCK,
-                                                TR_SHM_ZC_BUSY, TR_PIPE,     TR_SEQPACKET,
-                                                TR_MQ,          TR_CACHELINE};
-static const enum bench_transport paced_order[] = {TR_SHM, TR_SHM_BLOCK, TR_PIPE, TR_SEQPACKET,
-                                                   TR_MQ};
+static const enum bench_transport tput_order[] = {TR_SHM,  TR_SHM_ZC,    TR_RING, TR_RING_NOFENCE,
+                                                  TR_PIPE, TR_SEQPACKET, TR_MQ};
+static const enum bench_transport pp_order[] = {
+        TR_SHM_BUSY,     TR_SHM,  TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,
+        TR_RING_NOFENCE, TR_PIPE, TR_SEQPACKET, TR_MQ,          TR_CACHELINE};
+static const enum bench_transport paced_order[] = {TR_SHM,  TR_SHM_BLOCK, TR_RING,
+                                                   TR_PIPE, TR_SEQPACKET, TR_MQ};
 
 static void table_throughput(FILE *f, const struct bench_opts *o, const struct bench_result *r,
                              size_t n)
@@ -192,7 +193,7 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 	              "\nOne-way throughput: median of %u reps [min - max], per-rep ratio to pipe "
 	              "(median, worst rep)\n",
 	              o->reps);
-	(void)fprintf(f, "%-8s %-11s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
+	(void)fprintf(f, "%-8s %-12s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
 	              "[min - max]", "MB/s", "x pipe", "worst");
 	for (unsigned si = 0; si < o->nsizes; si++) {
 		size_t size = o->sizes[si];
@@ -205,13 +206,13 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 			struct agg a = over_reps(r, n, o->reps, MODE_THROUGHPUT, t, size, -1);
 			if (a.n == 0) {
 				const char *why = skip_note(r, n, MODE_THROUGHPUT, t, size);
-				(void)fprintf(f, "%-8s %-11s %9s  %s\n", sz, bench_tr_name(t), "-",
+				(void)fprintf(f, "%-8s %-12s %9s  %s\n", sz, bench_tr_name(t), "-",
 				              why != NULL ? why : "no data");
 				continue;
 			}
 			struct agg q = ratio_reps(r, n, o->reps, MODE_THROUGHPUT, t, TR_PIPE, size,
 			                          -1, size);
-			(void)fprintf(f, "%-8s %-11s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
+			(void)fprintf(f, "%-8s %-12s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
 			              bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
 			              a.med * (double)size / 1e6);
 			if (q.n > 0 && t != TR_PIPE)
@@ -219,17 +220,21 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 			else
 				(void)fprintf(f, "\n");
 		}
-		for (enum bench_transport t = TR_MEMCPY; t <= TR_CRC32C; t++) {
+		for (enum bench_transport t = TR_MEMCPY; t <= TR_CRC32_PEAK; t++) {
 			if (!ran(o, MODE_CEILING, t))
 				continue;
 			struct agg a = over_reps(r, n, o->reps, MODE_CEILING, t, size, -1);
+			const char *why = skip_note(r, n, MODE_CEILING, t, size);
 			if (a.n > 0)
 				(void)fprintf(
 				        f,
-				        "%-8s %-11s %9.3f   [%7.3f - %7.3f] %10.0f  (ceiling, one "
+				        "%-8s %-12s %9.3f   [%7.3f - %7.3f] %10.0f  (ceiling, one "
 				        "process)\n",
 				        sz, bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
 				        a.med * (double)size / 1e6);
+			else if (why != NULL)
+				(void)fprintf(f, "%-8s %-12s %9s  %s\n", sz, bench_tr_name(t), "-",
+				              why);
 		}
 	}
 }
@@ -388,6 +393,67 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 	}
 }
 
+/* The same run's skeleton of the protocol's ring (no CRC, no checks) and crc32q's peak, beside
+ * the targets: what the skeleton misses here, the protocol misses too; and a reader that checks
+ * every byte's CRC cannot go faster than the instruction. */
+static void table_skeleton(FILE *f, const struct bench_opts *o, const struct bench_result *r,
+                           size_t n)
+{
+	static const struct {
+		size_t size;
+		int need;
+	} tp[] = {{64, 14}, {4096, 3}, {65536, 13}};
+	unsigned R = o->reps;
+	char sz[32];
+
+	if ((!ran(o, MODE_THROUGHPUT, TR_RING) && !ran(o, MODE_PINGPONG, TR_RING) &&
+	     !ran(o, MODE_CEILING, TR_CRC32_PEAK)) ||
+	    (!pick_size(o, 64) && !pick_size(o, 4096) && !pick_size(o, 65536)))
+		return;
+	(void)fprintf(f,
+	              "What the protocol itself allows (ring: its skeleton, no CRC, no checks)\n");
+	for (size_t i = 0; i < sizeof tp / sizeof *tp; i++) {
+		if (!pick_size(o, tp[i].size) || !ran(o, MODE_THROUGHPUT, TR_RING) ||
+		    !ran(o, MODE_THROUGHPUT, TR_PIPE))
+			continue;
+		struct agg q = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING, TR_PIPE, tp[i].size,
+		                          -1, tp[i].size);
+		struct agg nf = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_NOFENCE, TR_PIPE,
+		                           tp[i].size, -1, tp[i].size);
+		if (q.n == 0)
+			continue;
+		fmt_size(sz, sizeof sz, tp[i].size);
+		(void)fprintf(f, "  %s: ring skeleton reaches %.2fx pipe, worst %.2fx (needs %dx)",
+		              sz, q.med, q.min, tp[i].need);
+		if (nf.n > 0)
+			(void)fprintf(f, "; ring-nofence %.2fx", nf.med);
+		(void)fprintf(f, "\n");
+	}
+	if (pick_size(o, 65536) && ran(o, MODE_THROUGHPUT, TR_PIPE) &&
+	    ran(o, MODE_CEILING, TR_CRC32_PEAK)) {
+		struct agg p = over_reps(r, n, R, MODE_THROUGHPUT, TR_PIPE, 65536, -1);
+		struct agg c = over_reps(r, n, R, MODE_CEILING, TR_CRC32_PEAK, 65536, -1);
+		double want = 13 * p.med * 65536 / 1e9, peak = c.med * 65536 / 1e9;
+		if (p.n > 0 && c.n > 0)
+			(void)fprintf(f, "  64 KiB: 13x pipe = %.1f GB/s, crc32 peak %.1f GB/s%s\n",
+			              want, peak,
+			              want > peak ? ": beyond what one core can checksum" : "");
+	}
+	if (pick_size(o, 64) && ran(o, MODE_PINGPONG, TR_RING) &&
+	    ran(o, MODE_PINGPONG, TR_CACHELINE)) {
+		struct agg q = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING, TR_CACHELINE, 64,
+		                          LAT_P50, o->sizes[0]);
+		struct agg nf = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING_NOFENCE, TR_CACHELINE,
+		                           64, LAT_P50, o->sizes[0]);
+		if (q.n == 0)
+			return;
+		(void)fprintf(f, "  busy ping-pong 64 B: ring skeleton p50 = %.2fx floor", q.med);
+		if (nf.n > 0)
+			(void)fprintf(f, ", ring-nofence %.2fx", nf.med);
+		(void)fprintf(f, " (target for shm: 2x)\n");
+	}
+}
+
 void bench_print_table(FILE *f, const struct bench_opts *o, const struct bench_meta *m,
                        const struct bench_result *r, size_t n)
 {
@@ -404,6 +470,7 @@ void bench_print_table(FILE *f, const struct bench_opts *o, const struct bench_m
 	if (o->modes & (1u << MODE_PACED))
 		table_latency(f, o, r, n, MODE_PACED);
 	table_targets(f, o, r, n);
+	table_skeleton(f, o, r, n);
 	for (size_t i = 0; i < n; i++)
 		if (r[i].status == 2) {
 			if (failed++ == 0)

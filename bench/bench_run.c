@@ -9,6 +9,10 @@
  *               transport that falls behind shows it (no coordinated omission).
  * Every received message is checked (index and tail pattern, bench.h); the first bad one fails
  * the run. The parent waits with a deadline and kills what does not finish.
+ *
+ * `ring` is the protocol's ring stripped to its bones (positions, frame geometry, ordering and
+ * the wake check's fence; no CRC, no checks) in a shared mapping of its own: what any
+ * implementation of SHMF/1 pays at least on this machine.
  */
 #include "bench.h"
 
@@ -148,6 +152,43 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	_Alignas(128) char pad[128];
 };
 
+/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE) ------------------------------------------ */
+
+/* One direction's control words, where PROTOCOL.md 2.3 puts them: each on a cache line of its
+ * own, wpos and rpos 128 bytes apart. The wait words stay 0; the wake check loads them (8, S3).
+ */
+struct skel_ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
+	_Alignas(64) _Atomic uint64_t wpos;
+	_Alignas(64) _Atomic uint32_t rwait;
+	_Alignas(64) _Atomic uint64_t rpos;
+	_Alignas(64) _Atomic uint32_t wwait;
+};
+
+/* A frame header's 24 bytes (PROTOCOL.md 4); only len and seq are written. */
+struct skel_hdr {
+	uint32_t crc; /* not computed */
+	uint32_t len; /* SKEL_PAD: the rest of the lap is skipped */
+	uint64_t seq;
+	uint64_t rest; /* type, flags, pos: left 0 */
+};
+
+#define SKEL_HDR      24u
+#define SKEL_PAD      UINT32_MAX
+#define SKEL_CTL_AREA 4096u /* the two control blocks; data area i at SKEL_CTL_AREA + i * cap */
+_Static_assert(sizeof(struct skel_hdr) == SKEL_HDR, "the protocol's frame header");
+
+/* One side's view of the skeleton: it writes tx and reads rx (A: ring 0 and 1, B the mirror). */
+struct skel_ep {
+	struct skel_ctl *tx, *rx;
+	unsigned char *txd, *rxd; /* the data areas */
+	size_t cap;
+	uint64_t wpos, rcache; /* writer: its position, the last rpos it loaded */
+	uint64_t rpos, wcache; /* reader: its position, the last wpos it loaded */
+	uint64_t seq;
+	uint64_t wakes; /* wait words seen nonzero: never, here */
+	int fence;      /* 0: ring-nofence */
+};
+
 /* ---- endpoints ----------------------------------------------------------------------------- */
 
 struct ep {
@@ -161,6 +202,7 @@ struct ep {
 	uint64_t line_last; /* the value we stored or saw last */
 	unsigned char *buf; /* private message buffer */
 	size_t size;
+	struct skel_ep sk;
 };
 
 struct setup {
@@ -169,11 +211,41 @@ struct setup {
 	int pipe_ab[2], pipe_ba[2];
 	int sp[2];
 	mqd_t mq[2]; /* mq[0]: A -> B, mq[1]: B -> A */
+	void *skel;  /* the ring skeleton's mapping: two control blocks, two data areas */
+	size_t skel_len;
 };
 
 static int is_shm(enum bench_transport t)
 {
 	return t <= TR_SHM_ZC_BUSY;
+}
+
+static int is_skel(enum bench_transport t)
+{
+	return t == TR_RING || t == TR_RING_NOFENCE;
+}
+
+static size_t skel_cap(const struct bench_opts *o)
+{
+	return o->capacity != 0 ? o->capacity : SHMF_DEFAULT_CAPACITY;
+}
+
+static uint64_t skel_frame(uint64_t len)
+{
+	return (SKEL_HDR + len + 7) & ~(uint64_t)7;
+}
+
+/* The protocol's geometry (PROTOCOL.md 2.4): a power of two, two frames in it. */
+static int skel_fits(const struct bench_opts *o, size_t size, char *note, size_t n)
+{
+	size_t cap = skel_cap(o);
+
+	if (cap >= 256 && (cap & (cap - 1)) == 0 && 2 * skel_frame(size) <= cap)
+		return 1;
+	(void)snprintf(note, n,
+	               "ring: %zu B frames do not fit twice in a power-of-two capacity %zu", size,
+	               cap);
+	return 0;
 }
 
 static void fill(unsigned char *p, size_t size, uint64_t idx)
@@ -249,6 +321,84 @@ static int shm_timeout(const struct ep *e)
 	return e->busy ? 0 : -1;
 }
 
+/* PROTOCOL.md 8, S2-S3: a full fence (ring-nofence: only the compiler's), then the peer's
+ * wait word, relaxed. */
+static inline void skel_wake_check(struct skel_ep *k, _Atomic uint32_t *wait)
+{
+	if (k->fence)
+		atomic_thread_fence(memory_order_seq_cst);
+	else
+		atomic_signal_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(wait, memory_order_relaxed) != 0)
+		k->wakes++;
+}
+
+/* The writer of PROTOCOL.md 5.2 without the CRC: wait for room (rpos reloaded, acquire, only
+ * when the cached one shows none), end the lap when the frame does not fit (a pad marker where
+ * a header fits, else a plain skip: the reader's rule too), copy header and payload in, publish
+ * wpos (release), then the wake check. */
+static int skel_send(struct ep *e, uint64_t idx)
+{
+	struct skel_ep *k = &e->sk;
+	uint64_t cap = k->cap, size = skel_frame(e->size);
+	uint64_t tail = cap - (k->wpos & (cap - 1));
+	uint64_t need = size <= tail ? size : tail + size;
+
+	fill(e->buf, e->size, idx);
+	while (k->wpos + need - k->rcache > cap) {
+		k->rcache = atomic_load_explicit(&k->tx->rpos, memory_order_acquire);
+		if (k->wpos + need - k->rcache > cap)
+			relax();
+	}
+	if (size > tail) {
+		if (tail >= SKEL_HDR) {
+			struct skel_hdr pad = {0, SKEL_PAD, k->seq++, 0};
+			memcpy(k->txd + (k->wpos & (cap - 1)), &pad, SKEL_HDR);
+		}
+		k->wpos += tail;
+	}
+	struct skel_hdr h = {0, (uint32_t)e->size, k->seq++, 0};
+	unsigned char *p = k->txd + (k->wpos & (cap - 1));
+	memcpy(p, &h, SKEL_HDR);
+	memcpy(p + SKEL_HDR, e->buf, e->size);
+	k->wpos += size;
+	atomic_store_explicit(&k->tx->wpos, k->wpos, memory_order_release);
+	skel_wake_check(k, &k->tx->rwait);
+	return 0;
+}
+
+/* The reader of PROTOCOL.md 5.4 without a check: wpos reloaded (acquire) only when the cached
+ * one shows nothing, the end of a lap skipped as the writer did, the frame copied out, the space
+ * handed back (rpos, release), then the wake check. The bench's check() follows. */
+static int skel_recv(struct ep *e, uint64_t *idx)
+{
+	struct skel_ep *k = &e->sk;
+	uint64_t cap = k->cap;
+	struct skel_hdr h = {0, 0, 0, 0};
+
+	for (;;) {
+		while (k->rpos == k->wcache) {
+			k->wcache = atomic_load_explicit(&k->rx->wpos, memory_order_acquire);
+			if (k->rpos == k->wcache)
+				relax();
+		}
+		uint64_t tail = cap - (k->rpos & (cap - 1));
+		if (tail >= SKEL_HDR) {
+			memcpy(&h, k->rxd + (k->rpos & (cap - 1)), SKEL_HDR);
+			if (h.len != SKEL_PAD)
+				break;
+		}
+		k->rpos += tail;
+	}
+	if (h.len > e->size) /* the private buffer's bound, not a protocol check */
+		return -1;
+	memcpy(e->buf, k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR, h.len);
+	k->rpos += skel_frame(h.len);
+	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
+	skel_wake_check(k, &k->rx->wwait);
+	return check(e->buf, h.len, e->size, idx);
+}
+
 /* Send message idx. 0 or -1. */
 static int ep_send(struct ep *e, uint64_t idx)
 {
@@ -274,6 +424,8 @@ static int ep_send(struct ep *e, uint64_t idx)
 	}
 	case TR_PIPE: fill(e->buf, e->size, idx); return fd_xfer(e->wfd, e->buf, e->size, 1);
 	case TR_CACHELINE: return line_send(e, idx);
+	case TR_RING:
+	case TR_RING_NOFENCE: return skel_send(e, idx);
 	case TR_SEQPACKET:
 		fill(e->buf, e->size, idx);
 		for (;;) {
@@ -338,6 +490,8 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 			return check(e->buf, (size_t)k, e->size, idx);
 		}
 	case TR_CACHELINE: return line_recv(e, idx);
+	case TR_RING:
+	case TR_RING_NOFENCE: return skel_recv(e, idx);
 	default: return -1;
 	}
 }
@@ -422,7 +576,6 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 	s->mq[0] = s->mq[1] = (mqd_t)-1;
 	serial++;
 	(void)snprintf(s->shm_name, sizeof s->shm_name, "/shmf-bench-%ld-%u", pid, serial);
-	(void)o;
 	switch (tr) {
 	case TR_PIPE:
 		if (pipe2(s->pipe_ab, O_CLOEXEC) != 0 || pipe2(s->pipe_ba, O_CLOEXEC) != 0) {
@@ -462,12 +615,25 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 		}
 		return 0;
 	}
+	case TR_RING:
+	case TR_RING_NOFENCE:
+		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
+		s->skel = mmap(NULL, s->skel_len, PROT_READ | PROT_WRITE,
+		               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (s->skel == MAP_FAILED) {
+			s->skel = NULL;
+			(void)snprintf(note, n, "mmap: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
 	default: return 0;
 	}
 }
 
 static void setup_cleanup(struct setup *s)
 {
+	if (s->skel != NULL)
+		munmap(s->skel, s->skel_len);
 	for (int i = 0; i < 2; i++) {
 		if (s->pipe_ab[i] >= 0)
 			close(s->pipe_ab[i]);
@@ -515,6 +681,18 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		}
 		if (e->tr == TR_SHM_BLOCK)
 			shmf_set_spin(e->ch, 0);
+		return 0;
+	}
+	if (is_skel(e->tr)) {
+		struct skel_ctl *ctl = s->skel;
+		unsigned char *data = (unsigned char *)s->skel + SKEL_CTL_AREA;
+		size_t cap = skel_cap(o);
+		e->sk.cap = cap;
+		e->sk.tx = &ctl[e->side];
+		e->sk.rx = &ctl[1 - e->side];
+		e->sk.txd = data + (size_t)e->side * cap;
+		e->sk.rxd = data + (size_t)(1 - e->side) * cap;
+		e->sk.fence = e->tr == TR_RING;
 		return 0;
 	}
 	switch (e->tr) {
@@ -719,6 +897,58 @@ static int side_main(const struct bench_opts *o, enum bench_mode mode, enum benc
 
 /* ---- ceilings: one process ----------------------------------------------------------------- */
 
+#if defined(__x86_64__)
+/* n rounds of 12 crc32q, 2 on each of 6 independent registers: the instruction's peak, no
+ * memory. */
+static uint64_t crc_peak_rounds(uint64_t n, uint64_t c0)
+{
+	uint64_t c1 = 1, c2 = 2, c3 = 3, c4 = 4, c5 = 5;
+	const uint64_t v = BENCH_TAIL_KEY;
+
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ volatile("crc32q %6, %0\n\tcrc32q %6, %1\n\tcrc32q %6, %2\n\t"
+		                 "crc32q %6, %3\n\tcrc32q %6, %4\n\tcrc32q %6, %5\n\t"
+		                 "crc32q %6, %0\n\tcrc32q %6, %1\n\tcrc32q %6, %2\n\t"
+		                 "crc32q %6, %3\n\tcrc32q %6, %4\n\tcrc32q %6, %5"
+		                 : "+r"(c0), "+r"(c1), "+r"(c2), "+r"(c3), "+r"(c4), "+r"(c5)
+		                 : "r"(v));
+	return c0 ^ c1 ^ c2 ^ c3 ^ c4 ^ c5;
+}
+#endif
+
+/* crc32-peak: crc32q's bytes per second (8 per instruction), given as messages of `size` bytes
+ * per second so that it lines up with memcpy and crc32c; the figure does not depend on size. */
+static void run_crc_peak(const struct bench_opts *o, size_t size, struct bench_result *res)
+{
+#if defined(__x86_64__)
+	const uint64_t rounds = 1u << 14; /* between two clock readings */
+	volatile uint64_t sink = 0;
+	uint64_t bytes = 0, t0, t1, end;
+
+	if (!__builtin_cpu_supports("sse4.2")) {
+		res->status = 1;
+		(void)snprintf(res->note, sizeof res->note, "crc32-peak: no SSE4.2 on this CPU");
+		return;
+	}
+	t0 = bench_now_ns();
+	end = t0 + (uint64_t)(o->duration_s * 1e9);
+	do {
+		sink = crc_peak_rounds(rounds, sink);
+		bytes += rounds * 12 * 8;
+		t1 = bench_now_ns();
+	} while (o->messages != 0 ? bytes < o->messages * size : t1 < end);
+	res->msgs = bytes / size;
+	res->seconds = (double)(t1 - t0) / 1e9;
+	res->mb_s = (double)bytes / res->seconds / 1e6;
+	res->msg_s = res->mb_s * 1e6 / (double)size;
+#else
+	(void)o;
+	(void)size;
+	res->status = 1;
+	(void)snprintf(res->note, sizeof res->note, "crc32-peak: x86-64 only");
+#endif
+}
+
 static void run_ceiling(const struct bench_opts *o, enum bench_transport tr, size_t size,
                         struct bench_result *res)
 {
@@ -802,7 +1032,14 @@ void bench_run_case(const struct bench_opts *o, enum bench_mode mode, enum bench
 	res->tr = tr;
 	res->size = size;
 	if (mode == MODE_CEILING) {
-		run_ceiling(o, tr, size, res);
+		if (tr == TR_CRC32_PEAK)
+			run_crc_peak(o, size, res);
+		else
+			run_ceiling(o, tr, size, res);
+		return;
+	}
+	if (is_skel(tr) && !skel_fits(o, size, res->note, sizeof res->note)) {
+		res->status = 1;
 		return;
 	}
 	if (tr == TR_MQ && !bench_mq_usable(size, res->note, sizeof res->note)) {

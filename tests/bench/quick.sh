@@ -30,8 +30,9 @@ rows=$(($(wc -l <"$dir/out/bench.csv") - 1))
 [ "$rows" -ge 40 ] || fail "only $rows CSV rows"
 grep -q ',shm,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B shm run in the CSV"
 if grep -E ',shm[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a shm run failed"; fi
+if grep -E ',ring[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a ring run failed"; fi
 if command -v python3 >/dev/null; then
-	python3 - "$dir/out/bench.json" <<'PY' || fail "JSON"
+	python3 - "$dir/out/bench.json" "$(uname -m)" <<'PY' || fail "JSON"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["meta"]["git_sha"] and d["meta"]["cpu"] and d["meta"]["kernel"], d["meta"]
@@ -39,6 +40,11 @@ runs = d["runs"]
 assert any(r["transport"] == "shm" and r["mode"] == "throughput" and r["status"] == "ok"
            and r["msg_per_s"] > 0 for r in runs)
 assert any(r["transport"] == "cacheline" and r["lat_ns"]["p50"] > 0 for r in runs)
+assert any(r["transport"] == "ring" and r["mode"] == "pingpong" and r["status"] == "ok"
+           and r["lat_ns"]["p50"] > 0 for r in runs), "no ring ping-pong"
+if sys.argv[2] == "x86_64":
+    assert any(r["transport"] == "crc32-peak" and r["mode"] == "ceiling" and r["status"] == "ok"
+               and r["mb_per_s"] > 0 for r in runs), "no crc32-peak"
 PY
 fi
 echo "bench --quick: $rows runs, table, CSV and JSON ok"
