@@ -4,8 +4,9 @@
  * Setup: shmf_create (side A) then shmf_open (side B) of a fresh name "/shmf-fuzz-api-PID-N", and
  * shmf_unlink at once (the channels keep working; nothing is left behind). Input byte 0 chooses
  * the geometry: capacity 256 << (b & 3), max_message {0, 8, 100, capacity/2 - 24}[(b >> 2) & 3],
- * simplex when bit 4 is set. Then up to 256 operations, each an input byte (op & 7) and its
- * arguments, all with timeout 0:
+ * simplex when bit 4 is set, B batching (shmf_set_batch(capacity / 2), spin 1: the final drain
+ * below then runs the stream hold) when bit 5 is set. Then up to 256 operations, each an input
+ * byte (op & 7) and its arguments, all with timeout 0:
  *   0 A sends L bytes          (L: 2 bytes, modulo max_message + 2, so EMSGSIZE happens)
  *   1 B sends L bytes          (ENOTSUP on a simplex channel)
  *   2 B receives               (buffer: next byte c, c == 0 ? max_message : c - 1 bytes)
@@ -292,7 +293,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = shmf_open(name, &b);
 	FZ_CHECK(rc == 0, "open %s: %d", name, rc);
 	FZ_CHECK(shmf_unlink(name) == 0, "unlink");
-	FZ_CHECK(shmf_set_spin(b, 0) == 0, "spin");
+	FZ_CHECK(shmf_set_spin(b, (g & 32u) ? 1 : 0) == 0, "spin");
+	FZ_CHECK(shmf_set_batch(b, (g & 32u) ? cfg.capacity / 2 : 0) == 0, "batch");
 	FZ_CHECK(shmf_max_message(a) == cfg.max_message && shmf_max_message(b) == cfg.max_message,
 	         "max_message");
 

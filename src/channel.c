@@ -17,6 +17,11 @@
 #define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
 #define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
 #define DEFAULT_SPIN   2000u
+/* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
+ * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
+ * polls, under a microsecond here). */
+#define HOLD_POLLS     200u
+#define HOLD_IDLE      8u
 
 struct shmf_channel {
 	int fd;
@@ -40,6 +45,10 @@ struct shmf_channel {
 	 * every message (blocking ping-pong) does not pay a system call each time. Each is written
 	 * only by its own direction's thread. */
 	int64_t next_lock_check[2];
+	/* shmf_set_batch(): bytes a receive waits for after a streak, 0 = off; hot: the latest
+	 * receive call found its frame without waiting. Both belong to the receiving thread. */
+	uint64_t batch;
+	int hot;
 };
 
 void shmf_config_init(shmf_config *cfg)
@@ -462,6 +471,30 @@ static void waiter_init(waiter *w, int timeout_ms)
 	w->peer_err = 0;
 }
 
+/* shmf_set_batch(): the reader caught up with a writer that is streaming. Reading each frame the
+ * moment it is published pulls the cache lines the writer is still writing next to it, and both
+ * sides slow down (docs/PERFORMANCE.md); instead, poll the position until `bytes` wait, or the
+ * writer pauses, or HOLD_POLLS run out. The snapshots are only compared; the retry that follows
+ * checks everything. */
+static void stream_hold(shmf_ring *r, uint64_t bytes)
+{
+	uint64_t last = shmf_ring_peer_pos(r, 1);
+	unsigned idle = 0;
+
+	for (unsigned i = 0; i < HOLD_POLLS && idle < HOLD_IDLE; i++) {
+		shmf_cpu_relax();
+		uint64_t w = shmf_ring_peer_pos(r, 1);
+		if (w - r->pos >= bytes)
+			return;
+		if (w == last) {
+			idle++;
+		} else {
+			last = w;
+			idle = 0;
+		}
+	}
+}
+
 /* Called after an operation returned SHMF_EAGAIN. Returns 0 when the operation should be tried
  * again, or the error to return. */
 static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
@@ -476,6 +509,14 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		return w->peer_err; /* the ring was re-checked after the peer left: drained */
 	if (w->timeout_ms == 0)
 		return SHMF_EAGAIN;
+	if (reader && ch->hot) {
+		ch->hot = 0; /* once per call, and only after a call that did not wait */
+		if (ch->batch != 0 && ch->spin != 0) {
+			stream_hold(r, ch->batch);
+			if (shmf_ring_peer_moved(r, reader))
+				return 0;
+		}
+	}
 	if (!w->spun) {
 		w->spun = 1;
 		for (unsigned i = 0; i < ch->spin; i++) {
@@ -629,7 +670,9 @@ int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_read(&ch->rx, buf, cap, &n);
 	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = recv_wait(ch, buf, cap, &n, timeout_ms);
+		rc = recv_wait(ch, buf, cap, &n, timeout_ms); /* clears ch->hot */
+	else
+		ch->hot = 1;
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0 || rc == SHMF_ETOOSMALL)
 		*len = n;
@@ -648,7 +691,9 @@ int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_peek(&ch->rx, &p, &n);
 	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = peek_wait(ch, &p, &n, timeout_ms);
+		rc = peek_wait(ch, &p, &n, timeout_ms); /* clears ch->hot */
+	else
+		ch->hot = 1;
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0) {
 		*msg = p;
@@ -704,6 +749,18 @@ int shmf_set_spin(shmf_channel *ch, unsigned spin)
 	if (ch == NULL)
 		return SHMF_EINVAL;
 	ch->spin = spin;
+	return 0;
+}
+
+int shmf_set_batch(shmf_channel *ch, size_t bytes)
+{
+	if (ch == NULL)
+		return SHMF_EINVAL;
+	if (!ch->has_rx)
+		return SHMF_ENOTSUP;
+	if (bytes > ch->rx.cap / 2)
+		return SHMF_EINVAL;
+	ch->batch = bytes;
 	return 0;
 }
 

@@ -116,7 +116,9 @@ SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg,
 SHMF_HIDDEN int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len);
 SHMF_HIDDEN int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len);
 SHMF_HIDDEN int shmf_ring_release(shmf_ring *r);
-/* Has the peer moved since our last snapshot? (a cheap acquire load; no validation) */
+/* The peer's position now (an acquire load; not validated: only to compare), and whether it
+ * moved since our last validated snapshot. */
+SHMF_HIDDEN uint64_t shmf_ring_peer_pos(shmf_ring *r, int reader);
 SHMF_HIDDEN int shmf_ring_peer_moved(shmf_ring *r, int reader);
 /* The wait word this side sleeps on, and the one the peer sleeps on. */
 SHMF_HIDDEN unsigned char *shmf_ring_wait_word(shmf_ring *r, int reader);

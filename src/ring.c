@@ -395,12 +395,16 @@ int shmf_ring_release(shmf_ring *r)
 
 /* ---- waiting ------------------------------------------------------------------------------- */
 
-int shmf_ring_peer_moved(shmf_ring *r, int reader)
+uint64_t shmf_ring_peer_pos(shmf_ring *r, int reader)
 {
 	/* Acquire: pairs with the release of wpos (reader) or rpos (writer); the value is only
 	 * compared, and the caller re-runs the full checks. */
-	uint64_t v = shmf_sh_load_acquire64(r->ctl + (reader ? SHMF_C_WPOS : SHMF_C_RPOS));
-	return v != r->peer;
+	return shmf_sh_load_acquire64(r->ctl + (reader ? SHMF_C_WPOS : SHMF_C_RPOS));
+}
+
+int shmf_ring_peer_moved(shmf_ring *r, int reader)
+{
+	return shmf_ring_peer_pos(r, reader) != r->peer;
 }
 
 unsigned char *shmf_ring_wait_word(shmf_ring *r, int reader)

@@ -226,6 +226,64 @@ START_TEST(test_blocking_recv_is_woken_by_the_peers_send_from_another_thread)
 }
 END_TEST
 
+/* Start a helper that sends message k (40 bytes) on ch after 50 ms. */
+static void send_late(pthread_t *t, helper *h, shmf_channel *ch, uint64_t k)
+{
+	memset(h, 0, sizeof *h);
+	h->ch = ch;
+	h->delay_ms = 50;
+	h->op = OP_SEND;
+	h->len = 40;
+	h->k = k;
+	ck_assert_int_eq(pthread_create(t, NULL, helper_main, h), 0);
+}
+
+static void join_late(pthread_t t, const helper *h, int64_t t0)
+{
+	int64_t dt = mono_ms() - t0;
+
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(h->rc, 0);
+	ck_assert_int_ge(dt, 45);
+	ck_assert_int_lt(dt, 5000);
+}
+
+/* shmf_set_batch(): a receive that follows one that did not wait (a streak) holds only while the
+ * writer keeps publishing; with the writer quiet it goes on to wait as usual, and the late
+ * message arrives whole and in order. shmf_peek holds the same way. */
+START_TEST(test_batched_receive_after_a_streak_still_waits_for_a_late_message)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	pthread_t t;
+	helper h;
+	const void *m;
+	size_t n;
+	int64_t t0;
+
+	open_pair(name, "batch", 0, &a, &b);
+	ck_assert_int_eq(shmf_set_batch(a, CAP / 2), 0);
+	ck_assert_int_eq(send_k(b, 40, 0, 0), 0);
+	recv_k(a, 40, 0, -1); /* found at once: a streak */
+	t0 = mono_ms();
+	send_late(&t, &h, b, 1);
+	recv_k(a, 40, 1, -1);
+	join_late(t, &h, t0);
+
+	ck_assert_int_eq(send_k(b, 40, 2, 0), 0);
+	ck_assert_int_eq(shmf_peek(a, &m, &n, -1), 0);
+	ck_assert_msg(n == 40 && tu_check_fill(m, n, SEED, 2), "peeked message 2");
+	ck_assert_int_eq(shmf_release(a), 0);
+	t0 = mono_ms();
+	send_late(&t, &h, b, 3);
+	ck_assert_int_eq(shmf_peek(a, &m, &n, 5000), 0);
+	ck_assert_msg(n == 40 && tu_check_fill(m, n, SEED, 3), "peeked message 3");
+	ck_assert_int_eq(shmf_release(a), 0);
+	join_late(t, &h, t0);
+	close_pair(name, a, b);
+}
+END_TEST
+
 START_TEST(test_blocking_send_on_a_full_ring_is_woken_when_the_peer_receives)
 {
 	char name[96];
@@ -757,6 +815,11 @@ START_TEST(test_zero_copy_calls_respect_simplex_and_null)
 	ck_assert_int_eq(shmf_release(NULL), SHMF_EINVAL);
 	ck_assert_int_eq(shmf_set_spin(NULL, 1), SHMF_EINVAL);
 	ck_assert_int_eq(shmf_set_spin(a, 0), 0);
+	ck_assert_int_eq(shmf_set_batch(NULL, 8), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_set_batch(a, 8), SHMF_ENOTSUP); /* simplex side A only sends */
+	ck_assert_int_eq(shmf_set_batch(b, CAP / 2 + 1), SHMF_EINVAL);
+	ck_assert_int_eq(shmf_set_batch(b, CAP / 2), 0);
+	ck_assert_int_eq(shmf_set_batch(b, 0), 0);
 	ck_assert_int_eq(shmf_side(NULL), SHMF_EINVAL);
 	ck_assert_uint_eq(shmf_max_message(NULL), 0);
 	ck_assert_uint_eq(shmf_max_message(a), MAXMSG);
@@ -836,6 +899,7 @@ static Suite *channel_suite(void)
 	        tc,
 	        test_send_on_a_full_ring_is_eagain_with_timeout_0_and_etimedout_with_timeout_100);
 	tcase_add_test(tc, test_blocking_recv_is_woken_by_the_peers_send_from_another_thread);
+	tcase_add_test(tc, test_batched_receive_after_a_streak_still_waits_for_a_late_message);
 	tcase_add_test(tc, test_blocking_send_on_a_full_ring_is_woken_when_the_peer_receives);
 	tcase_add_test(tc, test_blocking_recv_is_woken_by_the_peer_closing_from_another_thread);
 	tcase_add_test(tc, test_blocking_recv_is_woken_promptly_not_at_the_end_of_a_sleep_slice);
