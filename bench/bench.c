@@ -25,8 +25,9 @@
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
 static const char *const tr_names[TR_COUNT] = {
-        "shm", "shm-busy",  "shm-block", "shm-zc",       "shm-zc-busy", "pipe",   "seqpacket",
-        "mq",  "cacheline", "ring",      "ring-nofence", "memcpy",      "crc32c", "crc32-peak"};
+        "shm",          "shm-busy",  "shm-block", "shm-batch", "shm-zc", "shm-zc-busy",
+        "pipe",         "seqpacket", "mq",        "cacheline", "futex",  "ring",
+        "ring-nofence", "memcpy",    "crc32c",    "crc32-peak"};
 
 const char *bench_mode_name(enum bench_mode m)
 {
@@ -43,15 +44,16 @@ static uint64_t mode_transports(enum bench_mode m)
 {
 	switch (m) {
 	case MODE_THROUGHPUT:
-		return 1u << TR_SHM | 1u << TR_SHM_ZC | 1u << TR_RING | 1u << TR_RING_NOFENCE |
-		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
+		return 1u << TR_SHM | 1u << TR_SHM_BATCH | 1u << TR_SHM_ZC | 1u << TR_RING |
+		       1u << TR_RING_NOFENCE | 1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
 	case MODE_PINGPONG:
 		return 1u << TR_SHM_BUSY | 1u << TR_SHM | 1u << TR_SHM_BLOCK |
 		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
-		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_CACHELINE;
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_CACHELINE |
+		       1u << TR_FUTEX;
 	case MODE_PACED:
-		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_RING | 1u << TR_PIPE |
-		       1u << TR_SEQPACKET | 1u << TR_MQ;
+		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_SHM_BATCH | 1u << TR_RING |
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
 	case MODE_CEILING: return 1u << TR_MEMCPY | 1u << TR_CRC32C | 1u << TR_CRC32_PEAK;
 	default: return 0;
 	}
@@ -73,9 +75,9 @@ static const char usage[] =
         "  --capacity SIZE      shmframe ring capacity (default: the library's, 1 MiB)\n"
         "  --rate N             paced stream: messages per second (default 20000)\n"
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
-        "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-zc,shm-zc-busy,pipe,\n"
-        "                       seqpacket,mq,cacheline,ring,ring-nofence,memcpy,crc32c,\n"
-        "                       crc32-peak (default: all)\n"
+        "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"
+        "                       shm-zc-busy,pipe,seqpacket,mq,cacheline,futex,ring,\n"
+        "                       ring-nofence,memcpy,crc32c,crc32-peak (default: all)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
         "  --json FILE          every repetition as JSON\n"
@@ -84,8 +86,10 @@ static const char usage[] =
         "  --quiet              no progress lines on stderr\n"
         "\n"
         "Ping-pong wait strategies: shm-busy polls (timeout 0), shm-block sleeps at once\n"
-        "(spin 0: futex), shm spins then sleeps (the library default); -zc: reserve/commit and\n"
+        "(spin 0: futex), shm spins then sleeps (the library default); shm-batch is shm with\n"
+        "shmf_set_batch(4 KiB) on the receiver (throughput, paced); -zc: reserve/commit and\n"
         "peek/release. What the protocol itself allows, for the targets of issue #8:\n"
+        "  futex         ping-pong on one shared futex word: the floor of a sleeping wait\n"
         "  ring          the protocol's ring as a bare skeleton: no CRC, no checks, busy-polls\n"
         "  ring-nofence  the same without the wake check's fence: what that fence costs\n"
         "  crc32-peak    ceiling: the crc32q instruction alone, 6 streams (x86-64 only)\n"
@@ -477,8 +481,8 @@ int shmf_cmd_bench(int argc, char **argv)
 				for (enum bench_transport t = 0; t < TR_COUNT; t++) {
 					if (!(mode_transports(mode) & o.transports & (1ull << t)))
 						continue;
-					/* the floor does not depend on the size: once per rep */
-					if (t == TR_CACHELINE && si != 0)
+					/* the floors do not depend on the size: once per rep */
+					if ((t == TR_CACHELINE || t == TR_FUTEX) && si != 0)
 						continue;
 					struct bench_result *x = &res[n++];
 					bench_run_case(&o, mode, t, o.sizes[si], samples, x);

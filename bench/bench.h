@@ -35,12 +35,14 @@ enum bench_transport {
 	TR_SHM = 0,   /* shmf_send/shmf_recv, library default wait (spin, then futex) */
 	TR_SHM_BUSY,  /* the same, polling with timeout 0 */
 	TR_SHM_BLOCK, /* the same, spin 0: straight to the futex */
+	TR_SHM_BATCH, /* the default wait with shmf_set_batch(4 KiB) on the receiver */
 	TR_SHM_ZC,    /* shmf_reserve/shmf_commit, shmf_peek/shmf_release, default wait */
 	TR_SHM_ZC_BUSY,
 	TR_PIPE,         /* two pipes */
 	TR_SEQPACKET,    /* AF_UNIX SOCK_SEQPACKET socketpair */
 	TR_MQ,           /* two POSIX message queues */
 	TR_CACHELINE,    /* one cache line bounced between the processes: the latency floor */
+	TR_FUTEX,        /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
 	TR_RING,         /* the protocol's ring as a bare skeleton: no CRC, no checks */
 	TR_RING_NOFENCE, /* the same without the wake check's fence: what that fence costs */
 	TR_MEMCPY,       /* ceiling: memcpy in one process */

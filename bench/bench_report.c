@@ -178,12 +178,12 @@ static void fmt_size(char *b, size_t n, size_t size)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-static const enum bench_transport tput_order[] = {TR_SHM,  TR_SHM_ZC,    TR_RING, TR_RING_NOFENCE,
-                                                  TR_PIPE, TR_SEQPACKET, TR_MQ};
+static const enum bench_transport tput_order[] = {
+        TR_SHM, TR_SHM_BATCH, TR_SHM_ZC, TR_RING, TR_RING_NOFENCE, TR_PIPE, TR_SEQPACKET, TR_MQ};
 static const enum bench_transport pp_order[] = {
-        TR_SHM_BUSY,     TR_SHM,  TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,
-        TR_RING_NOFENCE, TR_PIPE, TR_SEQPACKET, TR_MQ,          TR_CACHELINE};
-static const enum bench_transport paced_order[] = {TR_SHM,  TR_SHM_BLOCK, TR_RING,
+        TR_SHM_BUSY, TR_SHM,       TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING, TR_RING_NOFENCE,
+        TR_PIPE,     TR_SEQPACKET, TR_MQ,        TR_CACHELINE,   TR_FUTEX};
+static const enum bench_transport paced_order[] = {TR_SHM,  TR_SHM_BLOCK, TR_SHM_BATCH, TR_RING,
                                                    TR_PIPE, TR_SEQPACKET, TR_MQ};
 
 static void table_throughput(FILE *f, const struct bench_opts *o, const struct bench_result *r,
@@ -268,6 +268,9 @@ static void table_latency(FILE *f, const struct bench_opts *o, const struct benc
 			enum bench_transport t = order[ti];
 			if (!ran(o, m, t))
 				continue;
+			/* the floors ran at the first size only (bench.c) */
+			if ((t == TR_CACHELINE || t == TR_FUTEX) && si != 0)
+				continue;
 			struct agg p50 = over_reps(r, n, o->reps, m, t, size, LAT_P50);
 			if (p50.n == 0) {
 				const char *why = skip_note(r, n, m, t, size);
@@ -327,6 +330,13 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
 			target(f, q.n > 0 && q.med >= 14 && q.min >= 8,
 			       "64 B throughput >= 14x pipe, no rep below 8x", got);
+			if (ran(o, MODE_THROUGHPUT, TR_SHM_BATCH)) {
+				q = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_SHM_BATCH, TR_PIPE, 64,
+				               -1, 64);
+				(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
+				target(f, q.n > 0 && q.med >= 14 && q.min >= 8,
+				       "  the same with shmf_set_batch (shm-batch)", got);
+			}
 		}
 		if (s4k) {
 			struct agg q = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_SHM, TR_PIPE, 4096,
@@ -390,6 +400,13 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 		        ratio_reps(r, n, R, MODE_PINGPONG, TR_SHM_BLOCK, TR_PIPE, 64, LAT_P50, 64);
 		(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
 		target(f, q.n > 0 && q.med <= 1, "64 B blocking ping-pong p50 <= pipe's", got);
+		if (ran(o, MODE_PINGPONG, TR_FUTEX)) {
+			q = ratio_reps(r, n, R, MODE_PINGPONG, TR_FUTEX, TR_PIPE, o->sizes[0],
+			               LAT_P50, 64);
+			(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
+			target(f, q.n > 0 && q.med <= 1, "  the futex floor (one word, no ring)",
+			       got);
+		}
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <mqueue.h>
@@ -29,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,7 +150,8 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	uint64_t nsamples;
 	int failed[2];
 	char note[2][160];
-	_Alignas(128) _Atomic uint64_t line; /* the bounced cache line */
+	_Alignas(128) uint32_t line; /* the cache-line floor's word (__atomic builtins) */
+	_Alignas(128) uint32_t word; /* the futex floor's word */
 	_Alignas(128) char pad[128];
 };
 
@@ -198,8 +201,8 @@ struct ep {
 	int busy; /* poll with timeout 0 */
 	int rfd, wfd;
 	mqd_t mq_in, mq_out;
-	_Atomic uint64_t *line;
-	uint64_t line_last; /* the value we stored or saw last */
+	uint32_t *line, *word;
+	uint32_t word_last; /* the value we stored or saw last */
 	unsigned char *buf; /* private message buffer */
 	size_t size;
 	struct skel_ep sk;
@@ -289,30 +292,43 @@ static int fd_xfer(int fd, unsigned char *p, size_t n, int writing)
 	return 0;
 }
 
-/* The cache line: A stores 2i + 1 and waits for 2i + 2, which B stores when it sees 2i + 1.
- * Release/acquire: the same pairs a message ring needs, nothing more. */
-static int line_send(struct ep *e, uint64_t idx)
+/* The two floors bounce one 32-bit word: A stores 2i + 1 and waits for 2i + 2, which B stores
+ * when it sees 2i + 1. Release/acquire: the same pairs a message ring needs, nothing more.
+ *   cacheline  the waiting side polls: one cache line's round trip, the latency floor;
+ *   futex      the waiting side sleeps on the word (FUTEX_WAIT, shared: no FUTEX_PRIVATE_FLAG,
+ *              as PROTOCOL.md 8) and every store is followed by a FUTEX_WAKE: the least a
+ *              transport pays that sleeps until the peer wakes it (no wait flag, no checks).
+ * Ping-pong only: the word holds one message. */
+#define WORD_END UINT32_MAX
+
+static int word_send(struct ep *e, uint32_t *w, uint64_t idx, int futex)
 {
-	uint64_t v = idx == BENCH_END ? BENCH_END : 2 * idx + 1 + (uint64_t)e->side;
-	atomic_store_explicit(e->line, v, memory_order_release);
-	e->line_last = v;
+	uint32_t v = idx == BENCH_END ? WORD_END : (uint32_t)(2 * idx + 1 + (uint64_t)e->side);
+
+	__atomic_store_n(w, v, __ATOMIC_RELEASE);
+	e->word_last = v;
+	if (futex)
+		(void)syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
 	return 0;
 }
 
-static int line_recv(struct ep *e, uint64_t *idx)
+static int word_recv(struct ep *e, uint32_t *w, uint64_t *idx, int futex)
 {
 	for (;;) {
-		uint64_t v = atomic_load_explicit(e->line, memory_order_acquire);
-		if (v == BENCH_END) {
+		uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+		if (v == WORD_END) {
 			*idx = BENCH_END;
 			return 0;
 		}
-		if (v != e->line_last && (v & 1u) == (uint64_t)e->side) {
+		if (v != e->word_last && (v & 1u) == (uint32_t)e->side) {
 			*idx = (v - 1) / 2;
-			e->line_last = v;
+			e->word_last = v;
 			return 0;
 		}
-		relax();
+		if (futex)
+			(void)syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0);
+		else
+			relax();
 	}
 }
 
@@ -408,6 +424,7 @@ static int ep_send(struct ep *e, uint64_t idx)
 	case TR_SHM:
 	case TR_SHM_BUSY:
 	case TR_SHM_BLOCK:
+	case TR_SHM_BATCH:
 		fill(e->buf, e->size, idx);
 		while ((rc = shmf_send(e->ch, e->buf, e->size, shm_timeout(e))) == SHMF_EAGAIN)
 			relax();
@@ -423,7 +440,8 @@ static int ep_send(struct ep *e, uint64_t idx)
 		return shmf_commit(e->ch, e->size) == 0 ? 0 : -1;
 	}
 	case TR_PIPE: fill(e->buf, e->size, idx); return fd_xfer(e->wfd, e->buf, e->size, 1);
-	case TR_CACHELINE: return line_send(e, idx);
+	case TR_CACHELINE: return word_send(e, e->line, idx, 0);
+	case TR_FUTEX: return word_send(e, e->word, idx, 1);
 	case TR_RING:
 	case TR_RING_NOFENCE: return skel_send(e, idx);
 	case TR_SEQPACKET:
@@ -454,6 +472,7 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 	case TR_SHM:
 	case TR_SHM_BUSY:
 	case TR_SHM_BLOCK:
+	case TR_SHM_BATCH:
 		while ((rc = shmf_recv(e->ch, e->buf, e->size, &got, shm_timeout(e))) ==
 		       SHMF_EAGAIN)
 			relax();
@@ -489,7 +508,8 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 				return -1;
 			return check(e->buf, (size_t)k, e->size, idx);
 		}
-	case TR_CACHELINE: return line_recv(e, idx);
+	case TR_CACHELINE: return word_recv(e, e->line, idx, 0);
+	case TR_FUTEX: return word_recv(e, e->word, idx, 1);
 	case TR_RING:
 	case TR_RING_NOFENCE: return skel_recv(e, idx);
 	default: return -1;
@@ -660,6 +680,7 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 	}
 	memset(e->buf, 0xA5, size);
 	e->line = &c->line;
+	e->word = &c->word;
 	e->busy = e->tr == TR_SHM_BUSY || e->tr == TR_SHM_ZC_BUSY;
 	if (is_shm(e->tr)) {
 		shmf_config cfg;
@@ -681,6 +702,9 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		}
 		if (e->tr == TR_SHM_BLOCK)
 			shmf_set_spin(e->ch, 0);
+		if (e->tr == TR_SHM_BATCH)
+			(void)shmf_set_batch(e->ch,
+			                     cfg.capacity / 2 < 4096 ? cfg.capacity / 2 : 4096);
 		return 0;
 	}
 	if (is_skel(e->tr)) {

@@ -42,6 +42,10 @@ assert any(r["transport"] == "shm" and r["mode"] == "throughput" and r["status"]
 assert any(r["transport"] == "cacheline" and r["lat_ns"]["p50"] > 0 for r in runs)
 assert any(r["transport"] == "ring" and r["mode"] == "pingpong" and r["status"] == "ok"
            and r["lat_ns"]["p50"] > 0 for r in runs), "no ring ping-pong"
+assert any(r["transport"] == "futex" and r["mode"] == "pingpong" and r["status"] == "ok"
+           and r["lat_ns"]["p50"] > 0 for r in runs), "no futex ping-pong"
+assert any(r["transport"] == "shm-batch" and r["mode"] == "throughput" and r["status"] == "ok"
+           and r["msg_per_s"] > 0 for r in runs), "no shm-batch throughput"
 if sys.argv[2] == "x86_64":
     assert any(r["transport"] == "crc32-peak" and r["mode"] == "ceiling" and r["status"] == "ok"
                and r["mb_per_s"] > 0 for r in runs), "no crc32-peak"
