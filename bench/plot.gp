@@ -10,6 +10,12 @@ if (!exists("cdfs")) cdfs = ""
 set terminal svg size 900,560 dynamic noenhanced font "sans,12" background rgb "white"
 set key outside right top
 set grid
+# One colour each, in the order the transports come (more than 14 cycle); the one-process
+# ceilings thin. (Not dashed: gnuplot 5.4's SVG joins the error bars of a dashed line.)
+colors = "#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf #000000 #aec7e8 #98df8a #ff9896"
+ceilings = " memcpy crc32c crc32-peak "
+col(i) = word(colors, (i - 1) % words(colors) + 1)
+width(t) = strstrt(ceilings, " ".t." ") > 0 ? 1 : 2
 
 if (strlen(tputs) > 0) {
 	set output dir."/throughput.svg"
@@ -18,7 +24,8 @@ if (strlen(tputs) > 0) {
 	set ylabel "payload MB/s"
 	set logscale xy 2
 	set format x "%.0f"
-	plot for [t in tputs] dir."/tput_".t.".dat" using 1:2:3:4 with yerrorlines lw 2 title t
+	plot for [i = 1:words(tputs)] dir."/tput_".word(tputs, i).".dat" using 1:2:3:4 \
+		with yerrorlines lw width(word(tputs, i)) lc rgb col(i) title word(tputs, i)
 	unset logscale
 	unset format
 }
@@ -31,5 +38,6 @@ if (strlen(cdfs) > 0) {
 	set logscale x 10
 	set format x "%.0f"
 	set yrange [0:4]
-	plot for [t in cdfs] dir."/cdf_".t.".dat" using 1:(-log10(1 - $2 + 1e-12)) with lines lw 2 title t
+	plot for [i = 1:words(cdfs)] dir."/cdf_".word(cdfs, i).".dat" \
+		using 1:(-log10(1 - $2 + 1e-12)) with lines lw 2 lc rgb col(i) title word(cdfs, i)
 }
