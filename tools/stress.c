@@ -892,7 +892,11 @@ static int side_run(const char *name, int side, int spawn)
 	}
 	if (C->jitter) {
 		static const unsigned spins[] = {0, 50, 2000, 20000};
+		static const uint64_t batches[] = {0, 0, 512, 4096};
+		uint64_t b = batches[mix64(C->seed ^ (uint64_t)spawn ^ 0xBA7) % 4u];
 		shmf_set_spin(x.ch, spins[mix64(C->seed ^ (uint64_t)spawn ^ 0x5B1) % 4u]);
+		/* shmf_set_batch: receives after a streak poll for a batch first */
+		(void)shmf_set_batch(x.ch, (size_t)(b < C->capacity / 2 ? b : C->capacity / 2));
 	}
 	if (recover(&x) != 0)
 		goto out;
@@ -1806,7 +1810,8 @@ static const char help_stress[] =
         "  --capacity BYTES     bytes per ring (default 64K)\n"
         "  --max-message BYTES  the largest message (default 4K)\n"
         "  --seed N             the seed (default: random; printed)\n"
-        "  --jitter             random pauses, timeouts, spin counts and short buffers\n"
+        "  --jitter             random pauses, timeouts, spin counts, batching and short\n"
+        "                       buffers\n"
         "  --kill-writer RATE   SIGKILL a side while its sender is in shmf_send, RATE/s\n"
         "  --kill-reader RATE   SIGKILL a side while its receiver is in shmf_recv, RATE/s\n"
         "  --kill-point NAME    (kill-point build) sides die at NAME: after-reserve, mid-copy,\n"
