@@ -672,7 +672,7 @@ int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_
 	if (rc == SHMF_EAGAIN && timeout_ms != 0)
 		rc = recv_wait(ch, buf, cap, &n, timeout_ms); /* clears ch->hot */
 	else
-		ch->hot = 1;
+		ch->hot = rc == 0;
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0 || rc == SHMF_ETOOSMALL)
 		*len = n;
@@ -693,7 +693,7 @@ int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 	if (rc == SHMF_EAGAIN && timeout_ms != 0)
 		rc = peek_wait(ch, &p, &n, timeout_ms); /* clears ch->hot */
 	else
-		ch->hot = 1;
+		ch->hot = rc == 0;
 	rc = trip_check(ch, &ch->rx, rc);
 	if (rc == 0) {
 		*msg = p;
