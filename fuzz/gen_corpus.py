@@ -613,6 +613,10 @@ def api_seeds():
         b"\x06\xe8\x03" + b"\x07\xff" + recv("B") + recv("B")
     out["left-in-ring"] = bytes([cap256_mm100]) + send("A", 10) + send("A", 20) + \
         b"\x06\x10\x00"
+    # B batches (bit 5, 512-byte rings): its final drain, after a streak, runs the stream hold of
+    # shmf_set_batch before it sees that A closed
+    out["batched-drain"] = bytes([0x20 | cap256_mm100 | 0x01]) + send("A", 16) + send("A", 32) + \
+        recv("B") + send("A", 8)
     return out
 
 
