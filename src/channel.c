@@ -510,7 +510,7 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	if (w->timeout_ms == 0)
 		return SHMF_EAGAIN;
 	if (reader && ch->hot) {
-		ch->hot = 0; /* once per call, and only after a call that did not wait */
+		ch->hot = 0; /* once per call, and only after a call that got its message at once */
 		if (ch->batch != 0 && ch->spin != 0) {
 			stream_hold(r, ch->batch);
 			if (shmf_ring_peer_moved(r, reader))
