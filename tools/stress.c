@@ -932,6 +932,34 @@ static uint64_t round_page(uint64_t n)
 	return (n + 4095u) & ~(uint64_t)4095u;
 }
 
+static unsigned byte_at(const unsigned char *p)
+{
+	return atomic_load((const _Atomic unsigned char *)(const void *)p);
+}
+
+/* The most plausible lie about wpos: at the writer's position lies a frame of the previous lap,
+ * whole and with a CRC that still holds, only its sequence number is old. Move wpos past it, so
+ * that a reader that skipped R9 would deliver it (a stale message); the library must reject it
+ * (SHMF_ESEQ). 1 when it was done, 0 when no such frame lies there. Offsets: PROTOCOL.md 4. */
+static int publish_stale(const unsigned char *data, unsigned char *ctl, uint64_t cap)
+{
+	_Atomic uint64_t *wpos = (_Atomic uint64_t *)(void *)ctl;
+	uint64_t w = atomic_load(wpos);
+	uint64_t off = w & (cap - 1u), len = 0;
+
+	if (cap - off < 24)
+		return 0;
+	const unsigned char *f = data + off;
+	for (int i = 3; i >= 0; i--) /* the u32 length at +4, little-endian */
+		len = len << 8 | byte_at(f + 4 + i);
+	unsigned type = byte_at(f + 16) | byte_at(f + 17) << 8;
+	uint64_t size = (24u + len + 7u) & ~(uint64_t)7u;
+	if (type != 1 || len > C->max_message || size > cap - off)
+		return 0;
+	/* only if the writer has not moved meanwhile: never undo a real publication */
+	return atomic_compare_exchange_strong(wpos, &w, w + size);
+}
+
 static int damager_run(const char *name, uint64_t seed)
 {
 	char path[SHMF_NAME_MAX + 16];
@@ -999,6 +1027,10 @@ static int damager_run(const char *name, uint64_t seed)
 			off = 0x100u + 0x100u * (unsigned)ring +
 			      (f < 6 ? fields[f] : rnd_below(&rng, 0x100) & ~7u);
 			lim = 0x200u + 0x100u * (unsigned)ring;
+			if (f == 0 && (rnd(&rng) & 1u) && publish_stale(m + data[ring], ctl, cap)) {
+				atomic_fetch_add(&L->scribbles, 1);
+				continue;
+			}
 			if ((where == SCRIBBLE_POSITIONS || (rnd(&rng) & 1u)) && f < 4) {
 				/* a plausible position or sequence: a small, aligned shift */
 				_Atomic uint64_t *w = (_Atomic uint64_t *)(void *)(m + off);
