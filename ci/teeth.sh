@@ -19,40 +19,43 @@ mkdir -p "$logs"
 results=()
 failed=0
 
+# replace_once FILE OLD NEW: the first OLD in FILE becomes NEW; fails when FILE has no OLD.
+replace_once() {
+	python3 - "$@" <<'PY'
+import sys
+p, old, new = sys.argv[1:4]
+s = open(p).read()
+if old not in s:
+    sys.exit("teeth: not found in " + p + ": " + old)
+open(p, "w").write(s.replace(old, new, 1))
+PY
+}
+
 # plant GATE: apply the defect for GATE to the copy in $work/tree; echo what was planted.
 plant() {
-	local t="$work/tree"
+	local t="$work/tree" old
 	case "$1" in
 	asan) # use after free: read the channel after freeing it
-		python3 - "$t/src/channel.c" <<'PY'
-import sys; p=sys.argv[1]; s=open(p).read()
-old="	destroy(ch); /* closing the descriptor drops the role lock */\n	return 0;"
-assert old in s
-s=s.replace(old,"	destroy(ch); /* closing the descriptor drops the role lock */\n	return ch->fd > 1000000 ? 1 : 0; /* PLANTED: use after free */")
-open(p,"w").write(s)
-PY
+		old=$'\tdestroy(ch); /* closing the descriptor drops the role lock */\n\treturn 0;'
+		replace_once "$t/src/channel.c" "$old" \
+			"${old%return 0;}return ch->fd > 1000000 ? 1 : 0; /* PLANTED: use after free */" ||
+			return 1
 		echo "use after free in shmf_close()" ;;
 	tsan) # the race TSan once found: both threads of a channel write peer_seen
-		python3 - "$t/src/channel.c" <<'PY'
-import sys; p=sys.argv[1]; s=open(p).read()
-old="	case SHMF_ROLE_ATTACHED:\n"
-assert old in s
-s=s.replace(old,old+"		ch->peer_seen = 1; /* PLANTED: written by send and recv threads */\n",1)
-open(p,"w").write(s)
-PY
+		old=$'\tcase SHMF_ROLE_ATTACHED:\n'
+		replace_once "$t/src/channel.c" "$old" \
+			"$old"$'\t\tch->peer_seen = 1; /* PLANTED: written by send and recv threads */\n' ||
+			return 1
 		echo "data race on peer_seen between the send and receive threads" ;;
 	valgrind) # a leak: shmf_close no longer frees the handle
 		sed -i 's/^\tfree(ch);$/\t\/* PLANTED: leak *\//' "$t/src/channel.c"
 		grep -q PLANTED "$t/src/channel.c" || return 1
 		echo "leak of the channel handle in shmf_close()" ;;
 	callgrind) # a slower send: 200 more instructions per message
-		python3 - "$t/src/ring.c" <<'PY'
-import sys; p=sys.argv[1]; s=open(p).read()
-old="	int rc = reserve(r, len, &p);\n"
-assert old in s
-s=s.replace(old,old+"	for (volatile int k = 0; k < 40; k++) { } /* PLANTED: slower */\n",1)
-open(p,"w").write(s)
-PY
+		old=$'\tint rc = reserve(r, len, &p);\n'
+		replace_once "$t/src/ring.c" "$old" \
+			"$old"$'\tfor (volatile int k = 0; k < 40; k++) { } /* PLANTED: slower */\n' ||
+			return 1
 		echo "a busy loop in shmf_ring_write()" ;;
 	coverage) # a deleted test: the system-call fault suite
 		sed -i '/^  os:unit+security$/d' "$t/tests/CMakeLists.txt"
@@ -60,13 +63,9 @@ PY
 		rm "$t/tests/test_os.c"
 		echo "tests/test_os.c deleted" ;;
 	static) # an out-of-bounds write cppcheck sees
-		python3 - "$t/src/name.c" <<'PY'
-import sys; p=sys.argv[1]; s=open(p).read()
-old="	if (strcmp(name, \"/.\") == 0"
-assert old in s
-s=s.replace(old,"	{\n		char tmp[4];\n		for (size_t k = 0; k <= sizeof tmp; k++) /* PLANTED: one too far */\n			tmp[k] = name[0];\n		if (tmp[0] == 0)\n			return SHMF_ENAME;\n	}\n"+old,1)
-open(p,"w").write(s)
-PY
+		old=$'\tif (strcmp(name, "/.") == 0'
+		replace_once "$t/src/name.c" "$old" $'\t{\n\t\tchar tmp[4];\n\t\tfor (size_t k = 0; k <= sizeof tmp; k++) /* PLANTED: one too far */\n\t\t\ttmp[k] = name[0];\n\t\tif (tmp[0] == 0)\n\t\t\treturn SHMF_ENAME;\n\t}\n'"$old" ||
+			return 1
 		echo "out-of-bounds write in shmf_name_check()" ;;
 	format) # one badly formatted line
 		sed -i 's/^int shmf_name_check(const char \*name)$/int   shmf_name_check( const char *name )/' "$t/src/name.c"
