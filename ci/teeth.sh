@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # teeth.sh - prove that the CI gates bite. For each gate, copy the tree, plant one defect that the
-# gate exists to catch, run that one stage on the copy, and expect it to FAIL. Not part of
-# ci/check.sh (it takes several minutes); run it after changing a gate.
+# gate exists to catch, run that one stage (or test) on the copy, and expect it to FAIL. Not part
+# of ci/check.sh (it takes several minutes); run it after changing a gate.
 #
 #   ci/teeth.sh              every gate
-#   ci/teeth.sh asan tsan    some of them (asan tsan valgrind callgrind coverage static format model)
+#   ci/teeth.sh asan tsan    some of them (asan tsan valgrind callgrind coverage static format model
+#                            no-wake)
 #
 # Exit 0 when every planted defect was caught.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
-ALL="asan tsan valgrind callgrind coverage static format model"
+ALL="asan tsan valgrind callgrind coverage static format model no-wake"
 [ $# -gt 0 ] || set -- $ALL
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -72,6 +73,12 @@ plant() {
 		echo "a misformatted function header in src/name.c" ;;
 	model) # the protocol model with the publish moved before the write
 		echo "SHMF_MODEL_PLANT=MUTANT_PUBLISH_EARLY" ;;
+	no-wake) # nobody wakes a sleeping peer: only latency (the 100 ms slice ends each sleep),
+		# which tests/test_wake.c catches without a clock
+		old=$'void shmf_ring_wake(unsigned char *word)\n{\n'
+		replace_once "$t/src/ring.c" "$old" "$old"$'\treturn; /* PLANTED: no futex wake */\n' ||
+			return 1
+		echo "no futex wake in shmf_ring_wake()" ;;
 	esac
 }
 
@@ -82,10 +89,17 @@ for gate in "$@"; do
 	what=$(plant "$gate") || { echo "cannot plant for $gate"; failed=1; continue; }
 	stage=$gate
 	case "$gate" in asan) stage=clang-asan-ubsan ;; tsan) stage=clang-tsan ;; esac
-	echo "==== $gate: planted $what; running ci/check.sh $stage (expect FAIL)"
+	run="ci/check.sh $stage"
+	[ "$gate" = no-wake ] && run="ctest -R ^wake\$ (test_wake alone)"
+	echo "==== $gate: planted $what; running $run (expect FAIL)"
 	t0=$(date +%s)
 	if [ "$gate" = model ]; then
 		(cd "$work/tree" && SHMF_MODEL_PLANT=MUTANT_PUBLISH_EARLY bash tests/model/check.sh) >"$work/$gate.log" 2>&1
+	elif [ "$gate" = no-wake ]; then
+		(cd "$work/tree" && cmake -S . -B build/teeth -DSHMF_WERROR=ON -DSHMF_BUILD_TOOLS=OFF \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+			cmake --build build/teeth -j "$(nproc)" --target test_wake >/dev/null &&
+			ctest --test-dir build/teeth -R '^wake$' --output-on-failure) >"$work/$gate.log" 2>&1
 	else
 		(cd "$work/tree" && ci/check.sh "$stage") >"$work/$gate.log" 2>&1
 	fi
@@ -101,6 +115,7 @@ for gate in "$@"; do
 	static) why="arrayIndexOutOfBounds" ;;
 	format) why="clang-format-violations" ;;
 	model) why="real FAIL \(planted" ;;
+	no-wake) why="lost wake" ;;
 	esac
 	if [ $rc -ne 0 ] && ! grep -Eq "$why" "$work/$gate.log"; then
 		results+=("$(printf '%-9s WRONG    %4ss  failed, but not with: %s' "$gate" "$t" "$why")")
@@ -114,7 +129,7 @@ for gate in "$@"; do
 		tail -20 "$work/$gate.log"
 	fi
 	cp "$work/$gate.log" "$logs/$gate.log"
-	grep -E "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|definitely lost|failed minimum|error: .*PLANTED|bufferAccessOutOfBounds|outOfBounds|array-bounds|clang-format-violations|violated|errors: [1-9]" "$work/$gate.log" | head -3
+	grep -E "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|definitely lost|failed minimum|error: .*PLANTED|bufferAccessOutOfBounds|outOfBounds|array-bounds|clang-format-violations|violated|errors: [1-9]|lost wake" "$work/$gate.log" | head -3
 done
 printf '\n==== teeth\n'
 printf '%s\n' "${results[@]}"
