@@ -1,8 +1,8 @@
 /* bench.c - `shmframe bench` (issue #8): throughput and latency of shmframe against pipe,
- * AF_UNIX SOCK_SEQPACKET and POSIX mq, with the cache-line round trip as the latency floor and
- * memcpy and CRC-32C in one process as the throughput ceilings. A bare skeleton of the
- * protocol's ring (no CRC, no checks) and the CRC instruction's peak show which targets the
- * protocol itself could reach on this machine.
+ * AF_UNIX SOCK_SEQPACKET, POSIX mq and (where built in) Boost.Interprocess message_queue, with
+ * the cache-line round trip as the latency floor and memcpy and CRC-32C in one process as the
+ * throughput ceilings. A bare skeleton of the protocol's ring (no CRC, no checks) and the CRC
+ * instruction's peak show which targets the protocol itself could reach on this machine.
  *
  * The baselines run in the same invocation, interleaved rep by rep (for each rep: for each mode:
  * for each size: for each transport: one run), so that a change in the machine's load hits every
@@ -25,9 +25,9 @@
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
 static const char *const tr_names[TR_COUNT] = {
-        "shm",          "shm-busy",  "shm-block", "shm-batch", "shm-zc", "shm-zc-busy",
-        "pipe",         "seqpacket", "mq",        "cacheline", "futex",  "ring",
-        "ring-nofence", "memcpy",    "crc32c",    "crc32-peak"};
+        "shm",  "shm-busy",     "shm-block", "shm-batch", "shm-zc",    "shm-zc-busy",
+        "pipe", "seqpacket",    "mq",        "boost-mq",  "cacheline", "futex",
+        "ring", "ring-nofence", "memcpy",    "crc32c",    "crc32-peak"};
 
 const char *bench_mode_name(enum bench_mode m)
 {
@@ -45,15 +45,16 @@ static uint64_t mode_transports(enum bench_mode m)
 	switch (m) {
 	case MODE_THROUGHPUT:
 		return 1u << TR_SHM | 1u << TR_SHM_BATCH | 1u << TR_SHM_ZC | 1u << TR_RING |
-		       1u << TR_RING_NOFENCE | 1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
+		       1u << TR_RING_NOFENCE | 1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ |
+		       1u << TR_BOOST_MQ;
 	case MODE_PINGPONG:
 		return 1u << TR_SHM_BUSY | 1u << TR_SHM | 1u << TR_SHM_BLOCK |
 		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
-		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_CACHELINE |
-		       1u << TR_FUTEX;
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ |
+		       1u << TR_CACHELINE | 1u << TR_FUTEX;
 	case MODE_PACED:
 		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_SHM_BATCH | 1u << TR_RING |
-		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ;
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ;
 	case MODE_CEILING: return 1u << TR_MEMCPY | 1u << TR_CRC32C | 1u << TR_CRC32_PEAK;
 	default: return 0;
 	}
@@ -63,10 +64,11 @@ static const char usage[] =
         "usage: shmframe bench [options]\n"
         "\n"
         "Throughput and latency of shmframe between two processes pinned to two CPUs, against\n"
-        "pipe, AF_UNIX SOCK_SEQPACKET and POSIX mq in the same run (interleaved rep by rep),\n"
-        "with one cache line bounced between the processes as the latency floor and memcpy and\n"
-        "CRC-32C in one process as the ceilings. Every received message is checked (index and\n"
-        "pattern); a run with a wrong message fails and is not counted.\n"
+        "pipe, AF_UNIX SOCK_SEQPACKET, POSIX mq and (where built in) Boost.Interprocess\n"
+        "message_queue in the same run (interleaved rep by rep), with one cache line bounced\n"
+        "between the processes as the latency floor and memcpy and CRC-32C in one process as\n"
+        "the ceilings. Every received message is checked (index and pattern); a run with a\n"
+        "wrong message fails and is not counted.\n"
         "\n"
         "  --reps N             repetitions of every case (default 5)\n"
         "  --duration SEC       length of each run (default 0.25; paced: messages = rate x SEC)\n"
@@ -76,8 +78,9 @@ static const char usage[] =
         "  --rate N             paced stream: messages per second (default 20000)\n"
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"
-        "                       shm-zc-busy,pipe,seqpacket,mq,cacheline,futex,ring,\n"
-        "                       ring-nofence,memcpy,crc32c,crc32-peak (default: all)\n"
+        "                       shm-zc-busy,pipe,seqpacket,mq,boost-mq,cacheline,futex,\n"
+        "                       ring,ring-nofence,memcpy,crc32c,crc32-peak (default: all\n"
+        "                       that this binary has)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
         "  --json FILE          every repetition as JSON\n"
@@ -88,7 +91,21 @@ static const char usage[] =
         "Ping-pong wait strategies: shm-busy polls (timeout 0), shm-block sleeps at once\n"
         "(spin 0: futex), shm spins then sleeps (the library default); shm-batch is shm with\n"
         "shmf_set_batch(4 KiB) on the receiver (throughput, paced); -zc: reserve/commit and\n"
-        "peek/release. What the protocol itself allows, for the targets of issue #8:\n"
+        "peek/release. Beside pipe, seqpacket and mq (POSIX; depth 10 or what RLIMIT_MSGQUEUE\n"
+        "allows; sizes the system refuses are skipped with a note), the optional baseline:\n";
+
+/* Whether this binary has boost-mq: tools/CMakeLists.txt builds boost_mq.cpp where it finds
+ * Boost.Interprocess (tests/bench/quick.sh reads this line of the help). */
+static const char usage_boost[] =
+#ifdef SHMF_BENCH_BOOST
+        "  boost-mq      built in: two Boost.Interprocess message_queues, 10 messages deep\n";
+#else
+        "  boost-mq      not built: it needs libboost-dev and a C++ compiler at build time\n";
+#endif
+
+/* after usage[] and usage_boost[] */
+static const char usage_tail[] =
+        "What the protocol itself allows, for the targets of issue #8:\n"
         "  futex         ping-pong on one shared futex word: the floor of a sleeping wait\n"
         "  ring          the protocol's ring as a bare skeleton: no CRC, no checks, busy-polls\n"
         "  ring-nofence  the same without the wake check's fence: what that fence costs\n"
@@ -247,6 +264,7 @@ static int parse(int argc, char **argv, struct bench_opts *o, int *done)
 		case O_TR:
 			if (parse_list(optarg, tr_names, TR_COUNT, &o->transports) != 0)
 				bad = "--transports: unknown name";
+			o->transports_set = 1;
 			break;
 		case O_QUICK: o->quick = 1; break;
 		case O_CSV: o->csv = optarg; break;
@@ -256,6 +274,8 @@ static int parse(int argc, char **argv, struct bench_opts *o, int *done)
 		case O_QUIET: o->quiet = 1; break;
 		case O_HELP:
 			(void)fputs(usage, stdout);
+			(void)fputs(usage_boost, stdout);
+			(void)fputs(usage_tail, stdout);
 			*done = 1;
 			return 0;
 		default: bad = "unknown option"; break;
@@ -269,6 +289,9 @@ static int parse(int argc, char **argv, struct bench_opts *o, int *done)
 		shmf_cli_err("bench", argv[optind], "unexpected argument");
 		return SHMF_EXIT_USAGE;
 	}
+	/* by default what this binary has; a missing one named in --transports: skipped runs */
+	if (!o->transports_set && !bench_boost_built(NULL, 0))
+		o->transports &= ~(1ull << TR_BOOST_MQ);
 	if (o->quick) {
 		o->warmup = 5;
 		if (!reps_set)
@@ -471,6 +494,9 @@ int shmf_cmd_bench(int argc, char **argv)
 		    !bench_mq_usable(o.sizes[si], note, sizeof note) && m.mq_note[0] == '\0')
 			(void)snprintf(m.mq_note, sizeof m.mq_note, "%s", note);
 	}
+	if ((o.modes & ((1u << MODE_THROUGHPUT) | (1u << MODE_PINGPONG) | (1u << MODE_PACED))) &&
+	    (!o.transports_set || (o.transports & (1ull << TR_BOOST_MQ))))
+		(void)bench_boost_built(m.boost_note, sizeof m.boost_note);
 	for (unsigned rep = 1; rep <= o.reps; rep++) {
 		if (!o.quiet)
 			(void)fprintf(stderr, "shmframe: bench: rep %u of %u\n", rep, o.reps);

@@ -41,6 +41,7 @@ enum bench_transport {
 	TR_PIPE,         /* two pipes */
 	TR_SEQPACKET,    /* AF_UNIX SOCK_SEQPACKET socketpair */
 	TR_MQ,           /* two POSIX message queues */
+	TR_BOOST_MQ,     /* two Boost.Interprocess message_queues (where built in) */
 	TR_CACHELINE,    /* one cache line bounced between the processes: the latency floor */
 	TR_FUTEX,        /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
 	TR_RING,         /* the protocol's ring as a bare skeleton: no CRC, no checks */
@@ -61,6 +62,7 @@ struct bench_opts {
 	double rate;         /* paced mode: messages per second */
 	unsigned modes;      /* bit set of 1u << enum bench_mode */
 	uint64_t transports; /* bit set of 1u << enum bench_transport */
+	int transports_set;  /* --transports given; else all, less what is not built in */
 	unsigned warmup;     /* latency samples dropped at the start of a run */
 	int quick;
 	int quiet;
@@ -94,6 +96,7 @@ struct bench_meta {
 	char load[64];
 	char pinning[64];
 	char mq_note[160];
+	char boost_note[128]; /* boost-mq not built into this binary, where the run wanted it */
 	int optimized;
 	long ncpu;
 };
@@ -113,6 +116,32 @@ void bench_run_case(const struct bench_opts *o, enum bench_mode mode, enum bench
                     size_t size, uint64_t *samples, struct bench_result *res);
 /* Whether POSIX mq can carry messages of `size` bytes here; a note when not. */
 int bench_mq_usable(size_t size, char *note, size_t n);
+/* Whether this binary has the boost-mq transport (boost_mq.cpp); a note when not. */
+int bench_boost_built(char *note, size_t n);
+
+/* ---- boost_mq.cpp: the boost-mq transport, compiled only where CMake found Boost.Interprocess
+ * (boost/interprocess/ipc/message_queue.hpp) and a C++ compiler, which then defines
+ * SHMF_BENCH_BOOST for the bench's C files. Like mq: two queues, one a direction, created before
+ * the fork and used by both sides through the inherited mapping. No exception gets out: every
+ * call catches them all and answers with its return value. */
+#define BENCH_BOOST_MQ_DEPTH 10 /* messages a queue holds: mq's depth where msg_max is 10 */
+
+struct bench_bmq;
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Create the queue `name` (one left under that name by a dead run is removed first) for `depth`
+ * messages of up to `size` bytes; NULL with a note when it cannot be. */
+struct bench_bmq *bench_bmq_create(const char *name, size_t depth, size_t size, char *note,
+                                   size_t n);
+/* Send len bytes; receive one message into p (cap bytes, at least the queue's size): 0 or -1. */
+int bench_bmq_send(struct bench_bmq *q, const void *p, size_t len);
+int bench_bmq_recv(struct bench_bmq *q, void *p, size_t cap, size_t *got);
+/* Unmap the queue and remove its name; NULL does nothing. */
+void bench_bmq_destroy(struct bench_bmq *q);
+#ifdef __cplusplus
+}
+#endif
 
 /* ---- bench_report.c ------------------------------------------------------------------------ */
 /* Latency statistics of n samples (sorted in place) into res->lat. */

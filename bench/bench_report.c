@@ -178,13 +178,14 @@ static void fmt_size(char *b, size_t n, size_t size)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-static const enum bench_transport tput_order[] = {
-        TR_SHM, TR_SHM_BATCH, TR_SHM_ZC, TR_RING, TR_RING_NOFENCE, TR_PIPE, TR_SEQPACKET, TR_MQ};
+static const enum bench_transport tput_order[] = {TR_SHM,       TR_SHM_BATCH,    TR_SHM_ZC,
+                                                  TR_RING,      TR_RING_NOFENCE, TR_PIPE,
+                                                  TR_SEQPACKET, TR_MQ,           TR_BOOST_MQ};
 static const enum bench_transport pp_order[] = {
-        TR_SHM_BUSY, TR_SHM,       TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING, TR_RING_NOFENCE,
-        TR_PIPE,     TR_SEQPACKET, TR_MQ,        TR_CACHELINE,   TR_FUTEX};
-static const enum bench_transport paced_order[] = {TR_SHM,  TR_SHM_BLOCK, TR_SHM_BATCH, TR_RING,
-                                                   TR_PIPE, TR_SEQPACKET, TR_MQ};
+        TR_SHM_BUSY, TR_SHM,       TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,      TR_RING_NOFENCE,
+        TR_PIPE,     TR_SEQPACKET, TR_MQ,        TR_BOOST_MQ,    TR_CACHELINE, TR_FUTEX};
+static const enum bench_transport paced_order[] = {
+        TR_SHM, TR_SHM_BLOCK, TR_SHM_BATCH, TR_RING, TR_PIPE, TR_SEQPACKET, TR_MQ, TR_BOOST_MQ};
 
 static void table_throughput(FILE *f, const struct bench_opts *o, const struct bench_result *r,
                              size_t n)
@@ -350,9 +351,16 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			(void)snprintf(got, sizeof got, "%.2fx, worst %.2fx", q.med, q.min);
 			target(f, q.n > 0 && q.med >= 13, "64 KiB throughput >= 13x pipe", got);
 		}
-		for (int b = 0; b < 2; b++) {
-			enum bench_transport base = b ? TR_MQ : TR_SEQPACKET;
-			if (!ran(o, MODE_THROUGHPUT, base))
+		static const struct {
+			enum bench_transport base;
+			const char *what;
+		} peers[] = {{TR_SEQPACKET, "every size >= SEQPACKET"},
+		             {TR_MQ, "every size >= POSIX mq (where mq ran)"},
+		             {TR_BOOST_MQ, "every size >= Boost mq (where built in)"}};
+		for (size_t b = 0; b < sizeof peers / sizeof *peers; b++) {
+			enum bench_transport base = peers[b].base;
+			if (!ran(o, MODE_THROUGHPUT, base) ||
+			    (base == TR_BOOST_MQ && !bench_boost_built(NULL, 0)))
 				continue;
 			double worst = 1e300;
 			int all = 1, any = 0;
@@ -369,10 +377,7 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			}
 			(void)snprintf(got, sizeof got, "lowest median ratio %.2fx",
 			               any ? worst : 0);
-			target(f, any && all,
-			       b ? "every size >= POSIX mq (where mq ran)"
-			         : "every size >= SEQPACKET",
-			       got);
+			target(f, any && all, peers[b].what, got);
 		}
 	}
 	if (s64 && ran(o, MODE_PINGPONG, TR_CACHELINE)) {
@@ -496,8 +501,12 @@ void bench_print_table(FILE *f, const struct bench_opts *o, const struct bench_m
 			              bench_mode_name(r[i].mode), bench_tr_name(r[i].tr), r[i].size,
 			              r[i].note);
 		}
+	if (m->mq_note[0] != '\0' || m->boost_note[0] != '\0')
+		(void)fprintf(f, "\n");
 	if (m->mq_note[0] != '\0')
-		(void)fprintf(f, "\nNote: %s\n", m->mq_note);
+		(void)fprintf(f, "Note: %s\n", m->mq_note);
+	if (m->boost_note[0] != '\0')
+		(void)fprintf(f, "Note: %s\n", m->boost_note);
 }
 
 /* ---- CSV and JSON -------------------------------------------------------------------------- */

@@ -201,6 +201,7 @@ struct ep {
 	int busy; /* poll with timeout 0 */
 	int rfd, wfd;
 	mqd_t mq_in, mq_out;
+	struct bench_bmq *bmq_in, *bmq_out;
 	uint32_t *line, *word;
 	uint32_t word_last; /* the value we stored or saw last */
 	unsigned char *buf; /* private message buffer */
@@ -213,8 +214,9 @@ struct setup {
 	char mq_name[2][64];
 	int pipe_ab[2], pipe_ba[2];
 	int sp[2];
-	mqd_t mq[2]; /* mq[0]: A -> B, mq[1]: B -> A */
-	void *skel;  /* the ring skeleton's mapping: two control blocks, two data areas */
+	mqd_t mq[2];              /* mq[0]: A -> B, mq[1]: B -> A */
+	struct bench_bmq *bmq[2]; /* boost-mq, the same way round */
+	void *skel; /* the ring skeleton's mapping: two control blocks, two data areas */
 	size_t skel_len;
 };
 
@@ -458,6 +460,11 @@ static int ep_send(struct ep *e, uint64_t idx)
 		       errno == EINTR)
 			;
 		return rc;
+#ifdef SHMF_BENCH_BOOST
+	case TR_BOOST_MQ:
+		fill(e->buf, e->size, idx);
+		return bench_bmq_send(e->bmq_out, e->buf, e->size);
+#endif
 	default: return -1;
 	}
 }
@@ -508,6 +515,12 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 				return -1;
 			return check(e->buf, (size_t)k, e->size, idx);
 		}
+#ifdef SHMF_BENCH_BOOST
+	case TR_BOOST_MQ:
+		if (bench_bmq_recv(e->bmq_in, e->buf, e->size, &got) != 0)
+			return -1;
+		return check(e->buf, got, e->size, idx);
+#endif
 	case TR_CACHELINE: return word_recv(e, e->line, idx, 0);
 	case TR_FUTEX: return word_recv(e, e->word, idx, 1);
 	case TR_RING:
@@ -584,6 +597,20 @@ int bench_mq_usable(size_t size, char *note, size_t n)
 	return 1;
 }
 
+int bench_boost_built(char *note, size_t n)
+{
+#ifdef SHMF_BENCH_BOOST
+	if (n > 0)
+		note[0] = '\0';
+	return 1;
+#else
+	(void)snprintf(note, n,
+	               "boost-mq: not built into this shmframe (it needs libboost-dev "
+	               "and a C++ compiler at build time)");
+	return 0;
+#endif
+}
+
 static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr, size_t size,
                              struct setup *s, char *note, size_t n)
 {
@@ -635,6 +662,18 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 		}
 		return 0;
 	}
+#ifdef SHMF_BENCH_BOOST
+	case TR_BOOST_MQ:
+		for (int i = 0; i < 2; i++) {
+			char name[64];
+			(void)snprintf(name, sizeof name, "shmf-bench-boost-%ld-%u-%d", pid, serial,
+			               i);
+			s->bmq[i] = bench_bmq_create(name, BENCH_BOOST_MQ_DEPTH, size, note, n);
+			if (s->bmq[i] == NULL)
+				return -1;
+		}
+		return 0;
+#endif
 	case TR_RING:
 	case TR_RING_NOFENCE:
 		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
@@ -665,6 +704,9 @@ static void setup_cleanup(struct setup *s)
 			mq_close(s->mq[i]);
 			mq_unlink(s->mq_name[i]);
 		}
+#ifdef SHMF_BENCH_BOOST
+		bench_bmq_destroy(s->bmq[i]);
+#endif
 	}
 	shmf_unlink(s->shm_name);
 }
@@ -728,6 +770,10 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 	case TR_MQ:
 		e->mq_out = s->mq[e->side];
 		e->mq_in = s->mq[1 - e->side];
+		break;
+	case TR_BOOST_MQ:
+		e->bmq_out = s->bmq[e->side];
+		e->bmq_in = s->bmq[1 - e->side];
 		break;
 	default: break;
 	}
@@ -1067,6 +1113,10 @@ void bench_run_case(const struct bench_opts *o, enum bench_mode mode, enum bench
 		return;
 	}
 	if (tr == TR_MQ && !bench_mq_usable(size, res->note, sizeof res->note)) {
+		res->status = 1;
+		return;
+	}
+	if (tr == TR_BOOST_MQ && !bench_boost_built(res->note, sizeof res->note)) {
 		res->status = 1;
 		return;
 	}
