@@ -229,6 +229,17 @@ static void stop_with(side *s, int rc, uint64_t k)
 	atomic_store(s->stop, 1);
 }
 
+/* Zero two sides, open their pair (x is side A) and tie them together. */
+static void open_sides(char name[96], const char *tag, side *x, side *y, atomic_int *stop)
+{
+	memset(x, 0, sizeof *x);
+	memset(y, 0, sizeof *y);
+	open_pair(name, tag, &x->ch, &y->ch);
+	x->peer = y;
+	y->peer = x;
+	x->stop = y->stop = stop;
+}
+
 static const char *why(int rc)
 {
 	switch (rc) {
@@ -328,12 +339,7 @@ START_TEST(test_pingpong_with_spin_0_every_sleep_is_woken)
 	pthread_t t;
 	unsigned seen = 0;
 
-	memset(&a, 0, sizeof a);
-	memset(&b, 0, sizeof b);
-	open_pair(name, "wakepp", &a.ch, &b.ch);
-	a.peer = &b;
-	b.peer = &a;
-	a.stop = b.stop = &stop;
+	open_sides(name, "wakepp", &a, &b, &stop);
 	watch(&a.me, &b.done);
 	int64_t t0 = now_ns();
 	ck_assert_int_eq(pthread_create(&t, NULL, pingpong_b, &b), 0);
@@ -380,12 +386,7 @@ START_TEST(test_writer_waiting_for_room_with_spin_0_is_woken)
 	side w, r;
 	pthread_t t;
 
-	memset(&w, 0, sizeof w);
-	memset(&r, 0, sizeof r);
-	open_pair(name, "wakeroom", &w.ch, &r.ch);
-	w.peer = &r;
-	r.peer = &w;
-	w.stop = r.stop = &stop;
+	open_sides(name, "wakeroom", &w, &r, &stop);
 	for (uint64_t k = 0; k < FRAMES; k++)
 		ck_assert_int_eq(send_k(w.ch, k, &stop), 0);
 	uint8_t one[MSG] = {0};
@@ -481,12 +482,7 @@ START_TEST(test_publish_racing_a_reader_on_its_way_to_sleep_loses_no_wake)
 	int64_t pause = 0;
 	int rc;
 
-	memset(&w, 0, sizeof w);
-	memset(&r, 0, sizeof r);
-	open_pair(name, "wakerace", &w.ch, &r.ch);
-	w.peer = &r;
-	r.peer = &w;
-	w.stop = r.stop = &stop;
+	open_sides(name, "wakerace", &w, &r, &stop);
 	atomic_store(&w.end, UINT64_MAX);
 	ck_assert_int_eq(pthread_getaffinity_np(pthread_self(), sizeof race_cpus, &race_cpus), 0);
 	pin_to(0);
