@@ -34,7 +34,10 @@
  *    that the peer can change after the check. Use it only for data you can afford to see change.
  * 8. Never: use a channel after shmf_close(); fork and keep using a channel in both processes; map
  *    or write the segment behind the library's back; call shmf_commit() or shmf_release() without
- *    the matching shmf_reserve() or shmf_peek().
+ *    the matching shmf_reserve() or shmf_peek(). A forked child shares its parent's role locks
+ *    (PROTOCOL.md 7): the parent's roles then stay alive, and cannot be taken over, until the
+ *    child exits or execs (descriptors are close-on-exec). The child must not shmf_close() the
+ *    parent's channels either: that would tell the peer the role detached.
  */
 #ifndef SHMFRAME_H
 #define SHMFRAME_H
@@ -161,10 +164,16 @@ SHMF_API int shmf_release(shmf_channel *ch);
  *   shmf_create_memfd: create an anonymous sealed segment and attach as side A.
  *   shmf_send_fd:      hand it to the peer over a connected AF_UNIX socket (SCM_RIGHTS).
  *   shmf_recv_fd:      receive it; refuses (SHMF_EPEERCRED) a peer whose SO_PEERCRED uid is not
- *                      allowed_uid (-1: our own effective uid). *fd is the caller's to close.
+ *                      allowed_uid (-1: our own effective uid), and (SHMF_EINVAL) anything but
+ *                      one byte "S" with one descriptor; SHMF_EPEERCLOSED when the peer hung
+ *                      up. It blocks as the socket does. *fd is the caller's to close.
  *   shmf_attach_fd:    attach to it as `side`, after checking that it carries F_SEAL_SHRINK,
- *                      F_SEAL_GROW and F_SEAL_SEAL (SHMF_ESEALS otherwise). The descriptor is
- *                      duplicated; the caller keeps and closes its own. */
+ *                      F_SEAL_GROW and F_SEAL_SEAL (SHMF_ESEALS otherwise). The caller keeps
+ *                      and closes its own descriptor. The channel opens the file anew (a
+ *                      description of its own, so a second attach through the same fd finds
+ *                      the role taken: SHMF_EROLEBUSY); where the file's mode forbids that (a
+ *                      peer of another uid made it 0600) it duplicates fd instead, and then
+ *                      the caller must not attach the same side twice through that fd. */
 SHMF_API int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out);
 SHMF_API int shmf_send_fd(const shmf_channel *ch, int sock);
 SHMF_API int shmf_recv_fd(int sock, int allowed_uid, int *fd);
@@ -174,8 +183,11 @@ SHMF_API int shmf_attach_fd(int fd, int side, shmf_channel **out);
  * segment's file makes the next access to the lost pages raise SIGBUS, which kills the process.
  * With the guard on, a SIGBUS inside a channel's mapping replaces that mapping with zero pages,
  * and the channel's calls return SHMF_ETRUNCATED from then on; a SIGBUS anywhere else goes to
- * the handler that was there before (or the default action: death). Channels created or attached
- * while the guard is on are covered. The guard installs one sigaction for SIGBUS: a program that
+ * the handler that was there before (or the default action: death). Only faults count: a SIGBUS
+ * that a process sent (kill, sigqueue) goes to the previous handler or action whatever address
+ * it names. Channels created or attached while the guard is on are covered; the guard covers
+ * 1024 mappings at once, and beyond that create and attach fail with SHMF_ENOMEM rather than
+ * hand out an unguarded channel. The guard installs one sigaction for SIGBUS: a program that
  * installs its own SIGBUS handler afterwards replaces it. The sealed memfd transport needs no
  * guard: its size is sealed. */
 SHMF_API int shmf_sigbus_guard(int enable);
@@ -221,7 +233,10 @@ SHMF_API size_t shmf_max_message(const shmf_channel *ch); /* the segment's max_m
  * What it is for: exactly-once hand-over after a crash. A sender that saves tx before each send
  * (somewhere that outlives it) lets its successor learn whether the send it died in was
  * committed: it was exactly when the successor's tx is at least saved + shmf_frame_bytes(len).
- * The same holds for rx and a receiver that died inside shmf_recv. */
+ * The same holds for rx and a receiver that died inside shmf_recv, if it saved the length it
+ * expected. A message that a dying receiver had consumed is gone with it; a receiver that must
+ * not lose one uses shmf_peek, acts on the message, then shmf_release: a crash before the
+ * release leaves the message to its successor (at least once, not exactly once). */
 SHMF_API int shmf_positions(const shmf_channel *ch, uint64_t *tx, uint64_t *rx);
 
 /* The ring bytes one message of len bytes takes: 24 + len, rounded up to a multiple of 8

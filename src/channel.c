@@ -34,6 +34,9 @@ struct shmf_channel {
 	int has_tx, has_rx;
 	int borrowed;             /* base belongs to another channel (shmf_attach_same_map) */
 	int guard;                /* SIGBUS guard slot, or -1 (PROTO 9.6) */
+	uint32_t unlock_pid;      /* nonzero: ch->fd shares the caller's description (the fallback
+	                             of shmf_attach_fd), so destroy() releases the role lock itself
+	                             when run by this process (not by a forked child) */
 	unsigned char *role;      /* our role line */
 	unsigned char *peer_role; /* the peer's role line */
 	uint64_t peer_lock;       /* file offset of the peer's lock byte */
@@ -71,6 +74,8 @@ static void destroy(shmf_channel *ch)
 	if (ch == NULL)
 		return;
 	shmf_os_guard_unregister(ch->guard);
+	if (ch->unlock_pid != 0 && ch->unlock_pid == shmf_os_pid())
+		shmf_os_unlock(ch->fd, SHMF_ROLE_LOCK_OFFSET(ch->side));
 	if (!ch->borrowed)
 		shmf_os_unmap(ch->base, ch->size);
 	shmf_os_close(ch->fd);
@@ -142,6 +147,14 @@ static void role_attach(shmf_channel *ch)
 	ch->peer_seen = ps == SHMF_ROLE_ATTACHED;
 }
 
+/* Put ch's mapping under the SIGBUS guard when the guard is on (PROTO 9.6). A channel the guard
+ * cannot cover is refused rather than left exposed. */
+static int guard_mapping(shmf_channel *ch)
+{
+	ch->guard = shmf_os_guard_register(ch->base, ch->size);
+	return ch->guard == -2 ? SHMF_ENOMEM : 0;
+}
+
 /* A new channel for side A with the geometry of cfg (NULL: defaults). */
 static int new_creator(const shmf_config *cfg, shmf_channel **out)
 {
@@ -175,7 +188,8 @@ static int format_and_attach(shmf_channel *ch)
 
 	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
 		return rc;
-	ch->guard = shmf_os_guard_register(ch->base, ch->size);
+	if ((rc = guard_mapping(ch)) != 0)
+		return rc;
 	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
 		return rc;
 	if ((rc = bind_rings(ch)) != 0)
@@ -267,8 +281,10 @@ int shmf_recv_fd(int sock, int allowed_uid, int *fd)
 
 /* PROTO 6.2 A3-A18 on an open descriptor, which the channel takes over (closed on failure).
  * With `share` set, use its mapping instead of mapping again. named: A4 applies (a name in
- * /dev/shm can be squatted by anyone; a descriptor handed over a checked socket cannot). */
-static int attach_fd(int fd, int side, const shmf_channel *share, int named, shmf_channel **out)
+ * /dev/shm can be squatted by anyone; a descriptor handed over a checked socket cannot).
+ * shared_desc: fd is a dup of the caller's descriptor, so closing it does not release the lock. */
+static int attach_fd(int fd, int side, const shmf_channel *share, int named, int shared_desc,
+                     shmf_channel **out)
 {
 	uint8_t hdr[SHMF_HEADER_SIZE];
 	shmf_os_stat st;
@@ -301,16 +317,17 @@ static int attach_fd(int fd, int side, const shmf_channel *share, int named, shm
 		ch->borrowed = 1;
 		/* The shared mapping now serves both sides, each writing a data area. */
 		shmf_os_protect_rw(ch->base, ch->size);
-	} else if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0) {
+	} else if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0 ||
+	           (rc = guard_mapping(ch)) != 0) {
 		goto out;
-	} else {
-		ch->guard = shmf_os_guard_register(ch->base, ch->size);
 	}
 	shmf_header_snapshot(ch->base, hdr);
 	if ((rc = shmf_header_validate(hdr, st.size, st.uid, st.mode, &ch->g)) != 0) /* A6-A15 */
 		goto out;
 	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(side))) != 0) /* A16 */
 		goto out;
+	if (shared_desc)
+		ch->unlock_pid = shmf_os_pid();
 	/* A17. Acquire: pairs with the previous holder's release of its state. */
 	uint32_t state = shmf_sh_load_acquire32(ch->base + SHMF_ROLE_LINE(side) + SHMF_R_STATE);
 	if (state > SHMF_ROLE_DETACHED) {
@@ -339,7 +356,7 @@ static int try_attach(const char *name, int side, const shmf_channel *share, shm
 
 	if (rc != 0)
 		return rc;
-	return attach_fd(fd, side, share, 1, out);
+	return attach_fd(fd, side, share, 1, 0, out);
 }
 
 int shmf_attach_fd_internal(int fd, int side, shmf_channel **out)
@@ -352,7 +369,7 @@ int shmf_attach_fd_internal(int fd, int side, shmf_channel **out)
 	*out = NULL;
 	if ((rc = shmf_os_dup(fd, &own)) != 0)
 		return rc;
-	return attach_fd(own, side, NULL, 1, out);
+	return attach_fd(own, side, NULL, 1, 0, out);
 }
 
 int shmf_attach_fd(int fd, int side, shmf_channel **out)
@@ -365,9 +382,17 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
 	*out = NULL;
 	if ((rc = shmf_os_check_seals(fd)) != 0) /* PROTO 9.5 */
 		return rc;
-	if ((rc = shmf_os_dup(fd, &own)) != 0)
+	/* A description of our own (PROTO 9.5): the role lock belongs to the description, and a dup
+	 * would share the caller's, so a second attach through the same fd would take the role
+	 * again. Where the file's mode does not let us reopen it (a peer's memfd, another uid),
+	 * fall back to a dup: then a second attach through the same description is the caller's
+	 * to avoid (include/shmframe.h). */
+	rc = shmf_os_reopen(fd, &own);
+	if (rc == SHMF_EACCES && (rc = shmf_os_dup(fd, &own)) == 0)
+		return attach_fd(own, side, NULL, 0, 1, out);
+	if (rc != 0)
 		return rc;
-	return attach_fd(own, side, NULL, 0, out);
+	return attach_fd(own, side, NULL, 0, 0, out);
 }
 
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)

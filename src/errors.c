@@ -8,7 +8,7 @@ const char *shmf_strerror(int err)
 	case SHMF_EINVAL: return "invalid argument";
 	case SHMF_ENAME:
 		return "invalid segment name (want '/' then 1-254 printable characters, no '/')";
-	case SHMF_ENOMEM: return "out of memory";
+	case SHMF_ENOMEM: return "out of memory, or the SIGBUS guard's table is full";
 	case SHMF_ESYS: return "system call failed (see errno)";
 	case SHMF_EEXIST: return "a segment of that name already exists";
 	case SHMF_ENOENT: return "no such segment";

@@ -156,7 +156,8 @@ SHMF_HIDDEN int shmf_os_check_seals(int fd);
 SHMF_HIDDEN int shmf_os_reopen(int fd, int *out);
 SHMF_HIDDEN int shmf_os_send_fd(int sock, int fd);
 SHMF_HIDDEN int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd);
-/* The SIGBUS guard: register returns a slot, or -1 when the guard is off or full. */
+/* The SIGBUS guard: register returns a slot, -1 when the guard is off, -2 when its table is full.
+ */
 SHMF_HIDDEN int shmf_os_guard_install(void);
 SHMF_HIDDEN int shmf_os_guard_remove(void);
 SHMF_HIDDEN int shmf_os_guard_register(unsigned char *base, uint64_t size);
@@ -169,7 +170,8 @@ SHMF_HIDDEN void shmf_os_protect_ro(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_protect_rw(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);
-SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset);      /* 0 or SHMF_EROLEBUSY */
+SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset); /* 0 or SHMF_EROLEBUSY */
+SHMF_HIDDEN void shmf_os_unlock(int fd, uint64_t offset);
 SHMF_HIDDEN int shmf_os_lock_free(int fd, uint64_t offset); /* 1 free, 0 held, <0 error */
 SHMF_HIDDEN int shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
 SHMF_HIDDEN void shmf_os_futex_wake(unsigned char *word);

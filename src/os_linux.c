@@ -184,6 +184,7 @@ int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd)
 	struct ucred cred;
 	socklen_t clen = sizeof cred;
 	int got = -1;
+	size_t total = 0; /* descriptors that came */
 	ssize_t n;
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
@@ -203,6 +204,7 @@ int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd)
 		for (size_t i = 0; i < k; i++) {
 			int f;
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			total++;
 			if (got < 0)
 				got = f;
 			else
@@ -216,7 +218,10 @@ int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd)
 			close(got);
 		return SHMF_EPEERCRED;
 	}
-	if (got < 0 || byte != 'S' || (msg.msg_flags & MSG_CTRUNC) != 0) {
+	/* PROTO 9.5: exactly one byte, "S", and exactly one descriptor. MSG_TRUNC: a longer message
+	 * on a socket that keeps message boundaries; MSG_CTRUNC: more descriptors than fit. */
+	if (total != 1 || n != 1 || byte != 'S' ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
 		if (got >= 0)
 			close(got);
 		return SHMF_EINVAL;
@@ -320,6 +325,18 @@ int shmf_os_lock(int fd, uint64_t offset)
 	if (errno == EAGAIN || errno == EACCES)
 		return SHMF_EROLEBUSY;
 	return from_errno(errno);
+}
+
+/* Release the lock through this descriptor's description. Needed when the description may be
+ * shared with the caller (shmf_attach_fd's fallback): closing our descriptor alone would leave
+ * the role held for as long as the caller keeps its own. */
+void shmf_os_unlock(int fd, uint64_t offset)
+{
+	struct flock fl = {0};
+
+	lock_desc(&fl, offset);
+	fl.l_type = F_UNLCK;
+	(void)fcntl(fd, F_OFD_SETLK, &fl);
 }
 
 int shmf_os_lock_free(int fd, uint64_t offset)
@@ -439,7 +456,7 @@ void shmf_os_kill_point(enum shmf_kill_point kp)
  * mmap is not on POSIX's async-signal-safe list, but glibc's is a bare system call, and
  * libwayland's SIGBUS guard relies on the same. */
 
-#define GUARD_SLOTS 64
+#define GUARD_SLOTS 1024
 static struct guard_slot {
 	_Atomic(unsigned char *) base; /* NULL: free */
 	_Atomic(size_t) size;
@@ -453,8 +470,12 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 	uintptr_t a = (uintptr_t)si->si_addr;
+	/* A fault the kernel raised (BUS_ADRERR and kin: si_code > 0). A SIGBUS that a process sent
+	 * (kill, sigqueue, tgkill: si_code <= 0) names no access of ours, whatever its si_addr
+	 * says, and must not trip a healthy channel. */
+	int fault = si->si_code > 0;
 
-	for (int i = 0; i < GUARD_SLOTS; i++) {
+	for (int i = 0; fault && i < GUARD_SLOTS; i++) {
 		unsigned char *b = atomic_load(&guard_slots[i].base);
 		size_t n = atomic_load(&guard_slots[i].size);
 		if (b != NULL && a - (uintptr_t)b < n) {
@@ -479,14 +500,23 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 	} else if ((guard_old.sa_flags & SA_SIGINFO) == 0 && guard_old.sa_handler != SIG_DFL &&
 	           guard_old.sa_handler != SIG_IGN) {
 		guard_old.sa_handler(sig);
+	} else if (!fault && (guard_old.sa_flags & SA_SIGINFO) == 0 &&
+	           guard_old.sa_handler == SIG_IGN) {
+		/* A sent SIGBUS that the process ignored before the guard: still ignored. */
 	} else {
-		/* Default action: restore it; the faulting access repeats and the kernel applies
-		 * it (a SIGBUS from a fault cannot be ignored). Tested by test_guard's
-		 * test_foreign_sigbus_still_kills, in a process that dies before gcov can count. */
+		/* Default action: restore it, so the guard is off from here on (guard_on says so).
+		 * A fault repeats on return and the kernel applies the default (a SIGBUS from a
+		 * fault cannot be ignored); a sent signal would not repeat, so it is sent again,
+		 * now to the default action: what the process would have met without the guard.
+		 * Tested by test_guard's test_foreign_sigbus_still_kills and
+		 * test_sent_sigbus_still_kills, in processes that die before gcov can count. */
 		struct sigaction dfl; /* GCOVR_EXCL_START */
 		memset(&dfl, 0, sizeof dfl);
 		dfl.sa_handler = SIG_DFL;
-		sigaction(SIGBUS, &dfl, NULL); /* GCOVR_EXCL_STOP */
+		sigaction(SIGBUS, &dfl, NULL);
+		atomic_store(&guard_on, 0);
+		if (!fault)
+			(void)raise(SIGBUS); /* GCOVR_EXCL_STOP */
 	}
 	errno = saved;
 }
@@ -530,7 +560,7 @@ int shmf_os_guard_register(unsigned char *base, uint64_t size)
 			return i;
 		}
 	}
-	return -1; /* table full: this channel goes unguarded */
+	return -2; /* table full: the caller refuses the channel (SHMF_ENOMEM) */
 }
 
 int shmf_os_guard_tripped(int slot)
