@@ -88,7 +88,7 @@ stage_clang_tsan() {
 		-DSHMF_SANITIZE=thread || return 1
 	# setarch -R: TSan's fixed shadow layout needs ASLR off where mmap entropy is high.
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); CI_BUILD='$CI_BUILD' ARTIFACTS='$ARTIFACTS' JOBS=$JOBS run_ctest tsan -R '^(threads|channel|multiproc)\$'"
+		setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); CI_BUILD='$CI_BUILD' ARTIFACTS='$ARTIFACTS' JOBS=$JOBS run_ctest tsan -R '^(threads|wake|channel|multiproc)\$'"
 	local rc=$?
 	FIGURE="$(grep -Eo 'tests passed, [0-9]+ tests failed out of [0-9]+' "$ARTIFACTS/ctest-tsan.log" | tail -1 | awk '{print $NF " tests, " $3 " failed"}')"
 	grep -q "ThreadSanitizer" "$ARTIFACTS/ctest-tsan.log" && { echo "TSan reports found"; rc=1; }
@@ -100,7 +100,7 @@ stage_valgrind() {
 	configure_build valgrind -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug || return 1
 	local t rc=0 n=0 log="$ARTIFACTS/valgrind.log"
 	: >"$log"
-	for t in crc32c frame name segment ring channel vectors os; do
+	for t in crc32c frame name segment ring channel wake vectors os; do
 		n=$((n + 1))
 		echo "--- valgrind test_$t"
 		(cd "$CI_BUILD/valgrind/tests" && CK_FORK=no CK_DEFAULT_TIMEOUT=600 \
@@ -167,9 +167,10 @@ stage_static() {
 
 format_files() {
 	if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$ROOT" ls-files '*.c' '*.h'
+		git -C "$ROOT" ls-files '*.c' '*.h' '*.cpp'
 	else # a copy without .git (ci/teeth.sh)
-		(cd "$ROOT" && find include src tests fuzz examples tools bench -name '*.[ch]' 2>/dev/null)
+		(cd "$ROOT" && find include src tests fuzz examples tools bench \
+			-name '*.[ch]' -o -name '*.cpp' 2>/dev/null)
 	fi | grep -v 'crc32c_table.h'
 }
 
