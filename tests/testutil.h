@@ -93,6 +93,23 @@ static inline int tu_main(Suite *s)
 	return (failed == 0 && left == 0) ? 0 : 1;
 }
 
+/* ---- descriptors ---------------------------------------------------------------------------- */
+
+/* How many descriptors this process has open: a call that failed must leave as many as before. */
+static inline int tu_count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* not the one opendir() held */
+}
+
 /* ---- mapping a segment from the test's side ---------------------------------------------- */
 
 /* Map a segment by name, read-write, as an attacker with our uid would. */
