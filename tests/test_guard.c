@@ -1,10 +1,15 @@
 /* test_guard.c - the SIGBUS guard (PROTOCOL.md 9.6): a segment truncated under the mapping, to
  * zero or to half, while a call waits or copies, 1,000 times, gives SHMF_ETRUNCATED and never a
- * death; a SIGBUS outside our mappings still reaches the previous handler or kills. */
+ * death; a SIGBUS outside our mappings, or one that a process sent whatever address it names,
+ * still reaches the previous handler, is ignored or kills, as it would without the guard; a full
+ * table refuses new channels. */
 #include "testutil.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define CAP    (128u << 10)
@@ -203,33 +208,297 @@ START_TEST(test_foreign_sigbus_reaches_a_previous_siginfo_handler)
 }
 END_TEST
 
-/* Off is idempotent; past the guard's 64 slots a channel still works, unguarded. */
+/* ---- a SIGBUS that a process sent --------------------------------------------------------
+ *
+ * A SIGBUS from kill(2) or sigqueue(3) (si_code <= 0) reports no fault of ours, whatever address
+ * its si_addr names: any process of our uid can send one, with the address of a channel's
+ * mapping in it. It must neither trip that channel nor turn the guard off; it goes where it
+ * would have gone without the guard. Each case runs in a child; its exit code names the step
+ * that went wrong (60 and up). */
+
+typedef struct sent_case {
+	shmf_channel *a, *b;
+	int fd;           /* the segment's file, kept to truncate it at the end */
+	uintptr_t inside; /* an address inside B's mapping of the segment */
+} sent_case;
+
+/* In the child: the guard on, a channel with both sides and its name already removed. */
+static void sent_setup(sent_case *sc)
+{
+	char name[96];
+	shmf_config cfg;
+	const void *msg = NULL;
+	size_t n;
+
+	shmf_config_init(&cfg);
+	cfg.capacity = 4096;
+	cfg.max_message = 64;
+	if (shmf_sigbus_guard(1) != 0)
+		tu_exit(60);
+	if (shmf_create(tu_name(name, "sent"), &cfg, &sc->a) != 0)
+		tu_exit(61);
+	sc->fd = shm_open(name, O_RDWR, 0);
+	if (shmf_attach(name, SHMF_SIDE_B, 0, &sc->b) != 0 || shmf_unlink(name) != 0 || sc->fd < 0)
+		tu_exit(62);
+	/* A zero-copy receive points into the mapping: the address the spoofed SIGBUS names. */
+	if (shmf_send(sc->a, "p", 1, 0) != 0 || shmf_peek(sc->b, &msg, &n, 0) != 0)
+		tu_exit(63);
+	sc->inside = (uintptr_t)msg;
+	if (shmf_release(sc->b) != 0)
+		tu_exit(64);
+}
+
+/* A SIGBUS as sigqueue(3) sends it (si_code SI_QUEUE) to this thread, its si_addr set to addr
+ * as a fault's would be: what the audit's reproducer sent from another process of our uid. */
+static void sigqueue_naming(uintptr_t addr)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGBUS;
+	si.si_code = SI_QUEUE;
+	si.si_addr = (void *)addr;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGBUS, &si) != 0)
+		tu_exit(65);
+}
+
+/* Both directions still carry messages (no SHMF_ETRUNCATED), then a real truncation is caught:
+ * the guard is still on. Exits on the first step that fails. */
+static void sent_check_channel(sent_case *sc)
+{
+	char c;
+	size_t n;
+
+	if (shmf_send(sc->a, "q", 1, 0) != 0)
+		tu_exit(70);
+	if (shmf_recv(sc->b, &c, 1, &n, 0) != 0 || c != 'q')
+		tu_exit(71);
+	if (shmf_send(sc->b, "r", 1, 0) != 0)
+		tu_exit(72);
+	if (shmf_recv(sc->a, &c, 1, &n, 0) != 0 || c != 'r')
+		tu_exit(73);
+	if (ftruncate(sc->fd, 0) != 0)
+		tu_exit(74);
+	if (shmf_send(sc->b, "s", 1, 0) != SHMF_ETRUNCATED) /* ring 1's data area is gone */
+		tu_exit(75);
+}
+
+static int child_wait(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static volatile sig_atomic_t sent_calls, sent_code;
+
+static void on_sent_bus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	sent_calls++;
+	sent_code = si->si_code;
+}
+
+START_TEST(test_sent_sigbus_reaches_the_previous_handler_and_spares_the_channel)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sent_case sc;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_sent_bus;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGBUS, &sa, NULL);
+		sent_setup(&sc);
+		sigqueue_naming(sc.inside);
+		if (sent_calls != 1 || sent_code != SI_QUEUE)
+			tu_exit(80);
+		kill(getpid(), SIGBUS);
+		if (sent_calls != 2 || sent_code != SI_USER)
+			tu_exit(81);
+		sent_check_channel(&sc);
+		if (sent_calls != 2) /* the truncation was the guard's own */
+			tu_exit(82);
+		tu_exit(0);
+	}
+	int status = child_wait(pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+}
+END_TEST
+
+START_TEST(test_sent_sigbus_stays_ignored_and_the_guard_stays_on)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sent_case sc;
+		signal(SIGBUS, SIG_IGN);
+		sent_setup(&sc);
+		sigqueue_naming(sc.inside);
+		kill(getpid(), SIGBUS); /* before the fix: swallowed, and the guard gone with it */
+		sent_check_channel(&sc);
+		tu_exit(0);
+	}
+	int status = child_wait(pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+}
+END_TEST
+
+/* With the default action before the guard, a sent SIGBUS kills, as it would have without the
+ * guard: by kill(2), and by sigqueue(3) naming the channel's mapping. */
+START_TEST(test_sent_sigbus_still_kills)
+{
+	for (int how = 0; how < 2; how++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			sent_case sc;
+			struct rlimit none = {0, 0};
+			setrlimit(RLIMIT_CORE, &none); /* no core file */
+			signal(SIGBUS, SIG_DFL);
+			sent_setup(&sc);
+			if (how == 0)
+				kill(getpid(), SIGBUS);
+			else
+				sigqueue_naming(sc.inside);
+			/* Survived: the signal was swallowed (91: and it tripped the channel). */
+			tu_exit(shmf_send(sc.b, "q", 1, 0) == SHMF_ETRUNCATED ? 91 : 90);
+		}
+		int status = child_wait(pid);
+		/* As in test_foreign_sigbus_still_kills: death by SIGBUS, or, should
+		 * AddressSanitizer get to report it, its exit or abort. */
+		int by_signal = WIFSIGNALED(status) &&
+		                (WTERMSIG(status) == SIGBUS || WTERMSIG(status) == SIGABRT);
+		int by_report =
+		        WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 60;
+		ck_assert_msg(by_signal || by_report, "%s: status 0x%x", how ? "sigqueue" : "kill",
+		              status);
+	}
+}
+END_TEST
+
+#define GUARD_SLOTS_EXPECTED 1024 /* the mappings the guard covers at once (shmframe.h) */
+
+static int name_exists(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/dev/shm%s", name);
+	return lstat(path, &st) == 0;
+}
+
+/* One byte from `from` to `to`, on channels the test holds. */
+static void one_byte(shmf_channel *from, shmf_channel *to)
+{
+	char c = 'x';
+	size_t n;
+
+	ck_assert_int_eq(shmf_send(from, &c, 1, 0), 0);
+	ck_assert_int_eq(shmf_recv(to, &c, 1, &n, 0), 0);
+	ck_assert_uint_eq(n, 1);
+}
+
+/* Off is idempotent. With the guard on, its table covers 1024 mappings: once they are taken,
+ * every way to a new channel fails with SHMF_ENOMEM and leaves no descriptor and no name behind,
+ * rather than hand out a channel that a truncation would kill; closing a channel frees its slot.
+ * With the guard off there is no such limit. */
 START_TEST(test_guard_off_twice_and_a_full_table)
 {
-	char names[70][96];
+	static char names[GUARD_SLOTS_EXPECTED][96];
+	static shmf_channel *ch[GUARD_SLOTS_EXPECTED];
+	char extra[96];
+	struct rlimit rl, saved;
 	shmf_config cfg;
-	shmf_channel *ch[70];
+	shmf_channel *m, *x = NULL, *y = NULL, *yb = NULL;
+	int sv[2], mfd = -1;
+	const int named = GUARD_SLOTS_EXPECTED - 1; /* and m */
 
 	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
 	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
+	/* A descriptor for each of the 1024 channels: more than the usual soft limit allows. */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < GUARD_SLOTS_EXPECTED + 76) {
+		fprintf(stderr,
+		        "guard: RLIMIT_NOFILE's hard limit is %llu, below %d: the full table "
+		        "is not tested\n",
+		        (unsigned long long)saved.rlim_max, GUARD_SLOTS_EXPECTED + 76);
+		return;
+	}
+	rl = saved;
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	int fds_at_start = tu_count_fds();
+
 	ck_assert_int_eq(shmf_sigbus_guard(1), 0);
 	shmf_config_init(&cfg);
 	cfg.capacity = 256;
 	cfg.max_message = 64;
-	for (int i = 0; i < 70; i++)
+	/* A memfd channel, and a descriptor of its file to attach through later: one slot. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(shmf_create_memfd(&cfg, &m), 0);
+	ck_assert_int_eq(shmf_send_fd(m, sv[0]), 0);
+	ck_assert_int_eq(shmf_recv_fd(sv[1], -1, &mfd), 0);
+	/* The other 1023 slots. */
+	for (int i = 0; i < named; i++)
 		ck_assert_int_eq(shmf_create(tu_name(names[i], "many"), &cfg, &ch[i]), 0);
-	shmf_channel *b;
-	char c = 'x';
-	size_t n;
-	ck_assert_int_eq(shmf_attach(names[69], SHMF_SIDE_B, 0, &b), 0);
-	ck_assert_int_eq(shmf_send(ch[69], &c, 1, 0), 0);
-	ck_assert_int_eq(shmf_recv(b, &c, 1, &n, 0), 0);
-	shmf_close(b);
-	for (int i = 0; i < 70; i++) {
-		shmf_close(ch[i]);
-		shmf_unlink(names[i]);
-	}
+
+	/* Full: create, create_memfd, attach and attach_fd fail, and leave nothing behind. */
+	int fds = tu_count_fds();
+	ck_assert_int_eq(shmf_create(tu_name(extra, "extra"), &cfg, &x), SHMF_ENOMEM);
+	ck_assert_ptr_null(x);
+	ck_assert(!name_exists(extra));
+	ck_assert_int_eq(shmf_create_memfd(&cfg, &x), SHMF_ENOMEM);
+	ck_assert_ptr_null(x);
+	ck_assert_int_eq(shmf_attach(names[2], SHMF_SIDE_B, 0, &x), SHMF_ENOMEM);
+	ck_assert_ptr_null(x);
+	ck_assert_int_eq(shmf_attach_fd(mfd, SHMF_SIDE_B, &x), SHMF_ENOMEM);
+	ck_assert_ptr_null(x);
+	ck_assert_int_eq(tu_count_fds(), fds);
+
+	/* Closing a channel frees its slot, once each. */
+	ck_assert_int_eq(shmf_close(ch[0]), 0);
+	ck_assert_int_eq(shmf_unlink(names[0]), 0);
+	ck_assert_int_eq(shmf_create(tu_name(names[0], "again"), &cfg, &ch[0]), 0);
+	ck_assert_int_eq(shmf_attach_fd(mfd, SHMF_SIDE_B, &x), SHMF_ENOMEM);
+	ck_assert_int_eq(shmf_close(ch[1]), 0);
+	ck_assert_int_eq(shmf_unlink(names[1]), 0);
+	ch[1] = NULL;
+	ck_assert_int_eq(shmf_attach_fd(mfd, SHMF_SIDE_B, &x), 0);
+	one_byte(m, x);
+	ck_assert_int_eq(shmf_close(x), 0);
+	/* The attach refused above left role B free. */
+	ck_assert_int_eq(shmf_attach(names[2], SHMF_SIDE_B, 0, &x), 0);
+	one_byte(ch[2], x);
+	ck_assert_int_eq(shmf_create(tu_name(extra, "extra"), &cfg, &y), SHMF_ENOMEM);
+	ck_assert(!name_exists(extra));
+
+	/* Guard off: a channel beyond the table, both sides, unguarded as without the guard. */
 	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
+	ck_assert_int_eq(shmf_create(tu_name(extra, "extra"), &cfg, &y), 0);
+	ck_assert_int_eq(shmf_attach(extra, SHMF_SIDE_B, 0, &yb), 0);
+	one_byte(y, yb);
+	one_byte(yb, y);
+
+	ck_assert_int_eq(shmf_close(yb), 0);
+	ck_assert_int_eq(shmf_close(y), 0);
+	ck_assert_int_eq(shmf_unlink(extra), 0);
+	ck_assert_int_eq(shmf_close(x), 0);
+	for (int i = 0; i < named; i++) {
+		if (ch[i] == NULL)
+			continue;
+		ck_assert_int_eq(shmf_close(ch[i]), 0);
+		ck_assert_int_eq(shmf_unlink(names[i]), 0);
+	}
+	ck_assert_int_eq(shmf_close(m), 0);
+	close(mfd);
+	close(sv[0]);
+	close(sv[1]);
+	ck_assert_int_eq(tu_count_fds(), fds_at_start);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
 }
 END_TEST
 
@@ -308,6 +577,9 @@ int main(void)
 	tcase_add_test(tc, test_foreign_sigbus_still_kills);
 	tcase_add_test(tc, test_foreign_sigbus_reaches_the_previous_handler);
 	tcase_add_test(tc, test_foreign_sigbus_reaches_a_previous_siginfo_handler);
+	tcase_add_test(tc, test_sent_sigbus_reaches_the_previous_handler_and_spares_the_channel);
+	tcase_add_test(tc, test_sent_sigbus_stays_ignored_and_the_guard_stays_on);
+	tcase_add_test(tc, test_sent_sigbus_still_kills);
 	tcase_add_test(tc, test_guard_off_twice_and_a_full_table);
 	tcase_add_test(tc, test_without_the_guard_truncation_kills);
 	tcase_add_test(tc, test_the_ring_we_read_is_mapped_read_only);
