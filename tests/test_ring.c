@@ -262,6 +262,22 @@ START_TEST(test_reader_rejects_pad_not_reaching_end_exactly_with_elength)
 }
 END_TEST
 
+START_TEST(test_reader_rejects_pad_reaching_past_wpos_with_elength)
+{
+	tu_image im;
+
+	/* R6's PAD clause tail <= w - rpos: the PAD at 192 is whole and reaches the end of the data
+	 * area exactly, but wpos says only 32 of its 64 bytes are published. Consuming it would put
+	 * rpos past wpos, and the reader would then deliver message 2 at 256, never published. */
+	image_with_pad(&im);
+	tu_set64(ctl(&im), SHMF_C_WPOS, 192 + 32);
+	expect_reject(&im, SHMF_ELENGTH);
+	ck_assert_uint_eq(im.r0.pos, 192); /* nothing consumed */
+	ck_assert_uint_eq(shared_rpos(&im), 192);
+	tu_image_free(&im);
+}
+END_TEST
+
 START_TEST(test_reader_rejects_pad_with_bad_crc_with_ecrc)
 {
 	tu_image im;
@@ -1131,6 +1147,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_reader_rejects_frame_extending_past_wpos_with_elength);
 	tcase_add_test(tc, test_reader_rejects_frame_extending_past_end_of_data_area_with_elength);
 	tcase_add_test(tc, test_reader_rejects_pad_not_reaching_end_exactly_with_elength);
+	tcase_add_test(tc, test_reader_rejects_pad_reaching_past_wpos_with_elength);
 	tcase_add_test(tc, test_reader_rejects_pad_with_bad_crc_with_ecrc);
 	tcase_add_test(tc, test_reader_rejects_pad_with_wrong_seq_with_eseq);
 	tcase_add_test(tc, test_reader_ignores_pad_body_and_payload_alignment_bytes);

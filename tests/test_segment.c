@@ -1,5 +1,5 @@
 /* test_segment.c - create, attach and unlink: shmf_create checks and one test per attach reject
- * A1..A17 (PROTOCOL.md 6.2). */
+ * A1..A18 (PROTOCOL.md 6.2). */
 #include "testutil.h"
 
 #include <errno.h>
@@ -1155,6 +1155,30 @@ START_TEST(test_attach_refuses_a_role_line_state_of_3_for_side_a)
 }
 END_TEST
 
+START_TEST(test_attach_refuses_ring_positions_that_fail_p1_or_p2)
+{
+	edited e;
+
+	/* A18: side B reads ring 0 and writes ring 1; the positions of each must pass P1 (a
+	 * multiple of 8, SHMF_EALIGN) and P2 (wpos - rpos within [0, capacity], SHMF_EPOS). */
+	edited_open(&e, "pos");
+	unsigned char *r0 = e.seg + SHMF_RING_CTL(0), *r1 = e.seg + SHMF_RING_CTL(1);
+	tu_set64(r0, SHMF_C_WPOS, 12); /* the ring B reads */
+	ck_assert_int_eq(attach_b(e.name), SHMF_EALIGN);
+	tu_set64(r0, SHMF_C_WPOS, SMALL_CAP + 8);
+	ck_assert_int_eq(attach_b(e.name), SHMF_EPOS);
+	tu_set64(r0, SHMF_C_WPOS, 0);
+	tu_set64(r1, SHMF_C_RPOS, 12); /* the ring B writes */
+	ck_assert_int_eq(attach_b(e.name), SHMF_EALIGN);
+	tu_set64(r1, SHMF_C_RPOS, 8); /* ahead of wpos 0: wpos - rpos wraps */
+	ck_assert_int_eq(attach_b(e.name), SHMF_EPOS);
+	/* The rejects released the role's lock: with the positions repaired, the role is taken. */
+	tu_set64(r1, SHMF_C_RPOS, 0);
+	ck_assert_int_eq(attach_b(e.name), 0);
+	edited_close(&e);
+}
+END_TEST
+
 /* ---- waiting for a segment (PROTOCOL.md 9.2) ---------------------------------------------------
  */
 
@@ -1492,6 +1516,7 @@ int main(void)
 	tcase_add_test(rejects, test_attach_refuses_side_a_while_the_creator_holds_it);
 	tcase_add_test(rejects, test_attach_refuses_a_role_line_state_of_7); /* A17 */
 	tcase_add_test(rejects, test_attach_refuses_a_role_line_state_of_3_for_side_a);
+	tcase_add_test(rejects, test_attach_refuses_ring_positions_that_fail_p1_or_p2); /* A18 */
 	suite_add_tcase(s, rejects);
 
 	tcase_set_timeout(waiting, 30);
