@@ -16,6 +16,7 @@
 
 #define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
 #define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
+#define ORPHAN_NS      100000000   /* PROTO 9.2: not ready, creator's lock free this long */
 #define DEFAULT_SPIN   2000u
 /* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
  * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
@@ -181,7 +182,7 @@ static int new_creator(const shmf_config *cfg, shmf_channel **out)
 	return 0;
 }
 
-/* PROTO 9.1 steps 4: map, take role A, format, publish. The file is sized and allocated. */
+/* PROTO 9.1 step 4: map, format, publish. The file is sized and allocated, role A's lock held. */
 static int format_and_attach(shmf_channel *ch)
 {
 	int rc;
@@ -189,8 +190,6 @@ static int format_and_attach(shmf_channel *ch)
 	if ((rc = shmf_os_map(ch->fd, ch->size, &ch->base)) != 0)
 		return rc;
 	if ((rc = guard_mapping(ch)) != 0)
-		return rc;
-	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
 		return rc;
 	if ((rc = bind_rings(ch)) != 0)
 		return rc; /* GCOVR_EXCL_LINE: fresh rings are all zero, so P1 and P2 hold */
@@ -215,6 +214,10 @@ int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
 	if ((rc = shmf_os_create(name, cfg != NULL ? cfg->mode : 0600u, &ch->fd)) != 0)
 		goto out;
 	created = 1;
+	/* Role A's lock first (PROTO 9.1 step 2), so that a file that is not ready while nobody
+	 * holds it was left by a creator that died (9.2). */
+	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
+		goto out;
 	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
 		goto out;
 	if ((rc = format_and_attach(ch)) != 0)
@@ -243,6 +246,8 @@ int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out)
 		return rc;
 	if ((rc = shmf_os_memfd(cfg != NULL ? cfg->mode : 0600u, &ch->fd)) != 0)
 		goto out;
+	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
+		goto out; /* GCOVR_EXCL_LINE: nobody else holds a new memfd */
 	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
 		goto out;
 	/* Sealed before anyone else can hold it: no shrink (no SIGBUS under our mapping), no
@@ -395,9 +400,22 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
 	return attach_fd(own, side, NULL, 0, 0, out);
 }
 
+/* A file that is not ready and whose role A lock is free: its creator died before it was ready
+ * (it takes that lock right after creating the file, PROTO 9.1), or is about to take it. */
+static int creator_gone(const char *name)
+{
+	int fd = -1, gone;
+
+	if (shmf_os_open(name, &fd) != 0)
+		return 0;
+	gone = shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1;
+	shmf_os_close(fd);
+	return gone;
+}
+
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 {
-	int64_t deadline = 0;
+	int64_t deadline = 0, orphan_since = -1;
 	int rc;
 
 	if (out == NULL || name == NULL)
@@ -415,7 +433,20 @@ int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 		rc = try_attach(name, side, NULL, out);
 		if (rc != SHMF_ENOENT && rc != SHMF_ENOTREADY)
 			return rc;
-		if (timeout_ms == 0 || (timeout_ms > 0 && shmf_os_now_ns() >= deadline))
+		if (timeout_ms == 0)
+			return rc;
+		/* Never ready: the creator died before publishing; give it ORPHAN_NS to take its
+		 * lock (microseconds after creating the file), then say so rather than wait on. */
+		int64_t now = shmf_os_now_ns();
+		if (rc == SHMF_ENOTREADY && creator_gone(name)) {
+			if (orphan_since < 0)
+				orphan_since = now;
+			else if (now - orphan_since >= ORPHAN_NS)
+				return SHMF_EPEERGONE;
+		} else {
+			orphan_since = -1;
+		}
+		if (timeout_ms > 0 && now >= deadline)
 			return rc;
 		shmf_os_sleep_ns(ATTACH_POLL_NS);
 	}

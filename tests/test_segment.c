@@ -1208,23 +1208,77 @@ START_TEST(test_attach_without_timeout_fails_at_once)
 }
 END_TEST
 
+/* An empty file: a creator between its O_EXCL open and its ftruncate. It holds role A's lock
+ * from the start (PROTOCOL.md 9.1 step 2); lock_a says whether this one does. */
+static int empty_file(char name[96], const char *tag, int lock_a)
+{
+	int fd = shm_open(tu_name(name, tag), O_RDWR | O_CREAT | O_EXCL, 0600);
+	struct flock fl = {0};
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, 0600), 0);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A);
+	fl.l_len = 1;
+	if (lock_a)
+		ck_assert_int_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	return fd;
+}
+
 START_TEST(test_attach_with_timeout_waits_then_reports_an_empty_file_not_ready)
 {
 	char name[96];
 	shmf_channel *b = NULL;
 	int64_t t0, dt;
-	int rc, fd = shm_open(tu_name(name, "waitempty"), O_RDWR | O_CREAT | O_EXCL, 0600);
+	int rc, fd = empty_file(name, "waitempty", 1);
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(fchmod(fd, 0600), 0);
-	close(fd);
 	t0 = now_ms();
 	rc = shmf_attach(name, SHMF_SIDE_B, 200, &b);
 	dt = now_ms() - t0;
 	ck_assert_int_eq(shmf_unlink(name), 0);
+	close(fd);
 	ck_assert_int_eq(rc, SHMF_ENOTREADY);
 	ck_assert_int_ge(dt, 150);
 	ck_assert_int_lt(dt, 5000);
+}
+END_TEST
+
+/* Nobody holds role A's lock of a file that is not ready: its creator died before publishing,
+ * and it never will be ready. Even an attach without a time limit says so, after 100 ms. */
+START_TEST(test_attach_to_a_file_whose_creator_died_before_it_was_ready_is_peer_gone)
+{
+	char name[96];
+	shmf_channel *b = NULL;
+	int64_t t0, dt;
+	int rc;
+
+	close(empty_file(name, "orphan", 0));
+	t0 = now_ms();
+	rc = shmf_attach(name, SHMF_SIDE_B, -1, &b);
+	dt = now_ms() - t0;
+	ck_assert_int_eq(rc, SHMF_EPEERGONE);
+	ck_assert_int_ge(dt, 90);
+	ck_assert_int_lt(dt, 5000);
+	/* Without waiting, one look cannot tell a dead creator from one about to lock. */
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), SHMF_ENOTREADY);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* The same for a file whose header its dead creator left half written (init_state not set). */
+START_TEST(test_attach_to_a_half_written_segment_of_a_dead_creator_is_peer_gone)
+{
+	edited e;
+	shmf_channel *b = NULL;
+
+	edited_open(&e, "orphanhdr");
+	tu_set32(e.seg, SHMF_H_INIT_STATE, SHMF_STATE_INIT);
+	shmf_close(e.a); /* role A's lock goes with it, as with a creator's death */
+	e.a = NULL;
+	ck_assert_int_eq(shmf_attach(e.name, SHMF_SIDE_A, 2000, &b), SHMF_EPEERGONE);
+	ck_assert_int_eq(shmf_attach(e.name, SHMF_SIDE_B, 2000, &b), SHMF_EPEERGONE);
+	edited_close(&e);
 }
 END_TEST
 
@@ -1525,6 +1579,10 @@ int main(void)
 	tcase_add_test(waiting,
 	               test_attach_with_timeout_waits_then_reports_an_empty_file_not_ready);
 	tcase_add_test(waiting, test_attach_with_timeout_waits_then_reports_a_header_not_ready);
+	tcase_add_test(waiting,
+	               test_attach_to_a_file_whose_creator_died_before_it_was_ready_is_peer_gone);
+	tcase_add_test(waiting,
+	               test_attach_to_a_half_written_segment_of_a_dead_creator_is_peer_gone);
 	tcase_add_test(waiting, test_attach_with_timeout_finds_a_writer_that_appears_late);
 	tcase_add_test(waiting, test_attach_with_timeout_waits_for_a_header_to_become_ready);
 	suite_add_tcase(s, waiting);

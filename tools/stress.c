@@ -882,7 +882,9 @@ static int side_run(const char *name, int side, int spawn)
 	(void)shmf_sigbus_guard(1); /* a truncated segment: SHMF_ETRUNCATED, not death by SIGBUS */
 	rc = shmf_attach(name, side, 5000, &x.ch);
 	if (rc != 0) {
-		if (damage_mode() && is_damage_error(rc)) {
+		/* EPEERGONE: a header scribbled "not ready" while role A's lock was free reads as a
+		 * creator that died before publishing (PROTOCOL.md 9.2). */
+		if (damage_mode() && (is_damage_error(rc) || rc == SHMF_EPEERGONE)) {
 			named_error(side, "attach before", rc, 0);
 			return 0;
 		}
