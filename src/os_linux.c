@@ -494,14 +494,16 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 			break; /* GCOVR_EXCL_LINE: mmap over our own mapping does not fail */
 		}
 	}
-	/* Not ours: whoever was there before us. */
-	if ((guard_old.sa_flags & SA_SIGINFO) != 0 && guard_old.sa_sigaction != NULL) {
+	/* Not ours: whoever was there before us. SIG_DFL and SIG_IGN first, whatever the flags: a
+	 * disposition of SIG_IGN may carry SA_SIGINFO, and its "handler" is then (void *)1. */
+	void (*old)(int) = guard_old.sa_handler;
+	int custom = old != SIG_DFL && old != SIG_IGN && old != NULL;
+
+	if (custom && (guard_old.sa_flags & SA_SIGINFO) != 0) {
 		guard_old.sa_sigaction(sig, si, ctx);
-	} else if ((guard_old.sa_flags & SA_SIGINFO) == 0 && guard_old.sa_handler != SIG_DFL &&
-	           guard_old.sa_handler != SIG_IGN) {
-		guard_old.sa_handler(sig);
-	} else if (!fault && (guard_old.sa_flags & SA_SIGINFO) == 0 &&
-	           guard_old.sa_handler == SIG_IGN) {
+	} else if (custom) {
+		old(sig);
+	} else if (!fault && old == SIG_IGN) {
 		/* A sent SIGBUS that the process ignored before the guard: still ignored. */
 	} else {
 		/* Default action: restore it, so the guard is off from here on (guard_on says so).

@@ -348,6 +348,30 @@ START_TEST(test_sent_sigbus_stays_ignored_and_the_guard_stays_on)
 }
 END_TEST
 
+/* SIG_IGN set with SA_SIGINFO in its flags: the disposition's handler field is then SIG_IGN, not
+ * a function to call (calling it was a SIGSEGV). A sent SIGBUS stays ignored. */
+START_TEST(test_sent_sigbus_ignored_with_siginfo_flag_stays_ignored)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sent_case sc;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_IGN;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGBUS, &sa, NULL);
+		sent_setup(&sc);
+		sigqueue_naming(sc.inside);
+		kill(getpid(), SIGBUS);
+		sent_check_channel(&sc);
+		tu_exit(0);
+	}
+	int status = child_wait(pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+}
+END_TEST
+
 /* With the default action before the guard, a sent SIGBUS kills, as it would have without the
  * guard: by kill(2), and by sigqueue(3) naming the channel's mapping. */
 START_TEST(test_sent_sigbus_still_kills)
@@ -579,6 +603,7 @@ int main(void)
 	tcase_add_test(tc, test_foreign_sigbus_reaches_a_previous_siginfo_handler);
 	tcase_add_test(tc, test_sent_sigbus_reaches_the_previous_handler_and_spares_the_channel);
 	tcase_add_test(tc, test_sent_sigbus_stays_ignored_and_the_guard_stays_on);
+	tcase_add_test(tc, test_sent_sigbus_ignored_with_siginfo_flag_stays_ignored);
 	tcase_add_test(tc, test_sent_sigbus_still_kills);
 	tcase_add_test(tc, test_guard_off_twice_and_a_full_table);
 	tcase_add_test(tc, test_without_the_guard_truncation_kills);
