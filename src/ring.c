@@ -98,10 +98,17 @@ int shmf_ring_writer_attach(shmf_ring *r)
 	r->err = 0;
 	r->pending = 0;
 	/* Repair (PROTO 7): a writer that died between storing wseq and publishing wpos left a
-	 * whole frame with seq == wseq - 1 at wpos. It was never committed: reuse its number. */
+	 * whole frame with seq == wseq - 1 at wpos. It was never committed: reuse its number, and
+	 * store it back before anything overwrites that frame, so that the repair outlives us: a
+	 * successor of a writer that dies again before publishing finds the frame torn and no
+	 * longer tells (two writer deaths in a row made the third writer skip a number, which
+	 * the reader rejects with SHMF_ESEQ). */
 	uint64_t p = skip_short_tail(r, w);
-	if (s != 0 && p - rd <= r->cap && frame_at_has_seq(r, p, r->cap - (p - rd), s - 1u))
+	if (s != 0 && p - rd <= r->cap && frame_at_has_seq(r, p, r->cap - (p - rd), s - 1u)) {
 		r->seq = s - 1u;
+		/* Our own field; the next holder reads it after taking the lock (a system call). */
+		shmf_sh_store_relaxed64(r->ctl + SHMF_C_WSEQ, r->seq);
+	}
 	return 0;
 }
 
