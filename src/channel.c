@@ -16,7 +16,7 @@
 
 #define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
 #define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
-#define ORPHAN_NS      100000000   /* PROTO 9.2: not ready, creator's lock free this long */
+#define ORPHAN_NS      100000000   /* PROTO 9.2: not ready, creator's lock free, file this old */
 #define DEFAULT_SPIN   2000u
 /* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
  * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
@@ -400,22 +400,25 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
 	return attach_fd(own, side, NULL, 0, 0, out);
 }
 
-/* A file that is not ready and whose role A lock is free: its creator died before it was ready
- * (it takes that lock right after creating the file, PROTO 9.1), or is about to take it. */
+/* For a file that is not ready: its creator died before it was ready. A creator takes role A's
+ * lock microseconds after it made the file (PROTO 9.1 step 2), so a free lock on a file whose
+ * status last changed ORPHAN_NS ago or more (the creator's fchmod; wall clock) means that. */
 static int creator_gone(const char *name)
 {
-	int fd = -1, gone;
+	int fd = -1, gone = 0;
+	shmf_os_stat st;
 
 	if (shmf_os_open(name, &fd) != 0)
 		return 0;
-	gone = shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1;
+	if (shmf_os_fstat(fd, &st) == 0 && (int64_t)shmf_os_wall_ns() - st.ctime_ns >= ORPHAN_NS)
+		gone = shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1;
 	shmf_os_close(fd);
 	return gone;
 }
 
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 {
-	int64_t deadline = 0, orphan_since = -1;
+	int64_t deadline = 0;
 	int rc;
 
 	if (out == NULL || name == NULL)
@@ -435,18 +438,10 @@ int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 			return rc;
 		if (timeout_ms == 0)
 			return rc;
-		/* Never ready: the creator died before publishing; give it ORPHAN_NS to take its
-		 * lock (microseconds after creating the file), then say so rather than wait on. */
-		int64_t now = shmf_os_now_ns();
-		if (rc == SHMF_ENOTREADY && creator_gone(name)) {
-			if (orphan_since < 0)
-				orphan_since = now;
-			else if (now - orphan_since >= ORPHAN_NS)
-				return SHMF_EPEERGONE;
-		} else {
-			orphan_since = -1;
-		}
-		if (timeout_ms > 0 && now >= deadline)
+		/* Never going to be ready: say so rather than wait on (PROTO 9.2). */
+		if (rc == SHMF_ENOTREADY && creator_gone(name))
+			return SHMF_EPEERGONE;
+		if (timeout_ms > 0 && shmf_os_now_ns() >= deadline)
 			return rc;
 		shmf_os_sleep_ns(ATTACH_POLL_NS);
 	}

@@ -144,6 +144,7 @@ typedef struct shmf_os_stat {
 	uint32_t uid;
 	uint32_t mode; /* permission bits */
 	int regular;
+	int64_t ctime_ns; /* last status change, CLOCK_REALTIME */
 } shmf_os_stat;
 
 SHMF_HIDDEN int shmf_os_create(const char *name, unsigned mode, int *fd);

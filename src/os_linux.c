@@ -57,12 +57,31 @@ static int name_errno(int e)
 	}
 }
 
+/* A descriptor the library keeps is never 0, 1 or 2. A process that runs with one of those closed
+ * (a CI step started with stdout closed) would otherwise get the segment there, and its next
+ * printf would write into shared memory. -1 with errno on failure, f closed either way. */
+static int above_stdio(int f)
+{
+	if (f < 0 || f > 2)
+		return f;
+	int g = fcntl(f, F_DUPFD_CLOEXEC, 3);
+	int e = errno;
+	close(f);
+	errno = e;
+	return g;
+}
+
 int shmf_os_create(const char *name, unsigned mode, int *fd)
 {
 	int f = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	                 (mode_t)(mode & 0777u));
 	if (f < 0)
 		return name_errno(errno);
+	if ((f = above_stdio(f)) < 0) {
+		int e = errno;
+		shm_unlink(name);
+		return from_errno(e);
+	}
 	/* The umask may have removed bits the caller asked for; set them exactly (PROTO 9.1). */
 	if (fchmod(f, (mode_t)(mode & 0777u)) != 0) {
 		int e = errno;
@@ -80,13 +99,15 @@ int shmf_os_open(const char *name, int *fd)
 	int f = shm_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (f < 0)
 		return name_errno(errno);
+	if ((f = above_stdio(f)) < 0)
+		return from_errno(errno);
 	*fd = f;
 	return 0;
 }
 
 int shmf_os_dup(int fd, int *out)
 {
-	int f = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int f = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* never 0, 1 or 2: see above_stdio() */
 
 	if (f < 0)
 		return from_errno(errno);
@@ -99,7 +120,7 @@ int shmf_os_dup(int fd, int *out)
 
 int shmf_os_memfd(unsigned mode, int *fd)
 {
-	int f = memfd_create("shmframe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int f = above_stdio(memfd_create("shmframe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
 
 	if (f < 0)
 		return from_errno(errno);
@@ -138,7 +159,7 @@ int shmf_os_reopen(int fd, int *out)
 
 	if (snprintf(path, sizeof path, "/proc/self/fd/%d", fd) >= (int)sizeof path)
 		return SHMF_EINVAL; /* GCOVR_EXCL_LINE: an int always fits */
-	f = open(path, O_RDWR | O_CLOEXEC);
+	f = above_stdio(open(path, O_RDWR | O_CLOEXEC));
 	if (f < 0)
 		return from_errno(errno);
 	*out = f;
@@ -240,6 +261,7 @@ int shmf_os_fstat(int fd, shmf_os_stat *st)
 	st->uid = (uint32_t)sb.st_uid;
 	st->mode = (uint32_t)(sb.st_mode & 07777);
 	st->size = sb.st_size < 0 ? 0 : (uint64_t)sb.st_size;
+	st->ctime_ns = (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
 	return 0;
 }
 
