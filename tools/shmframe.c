@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,7 +77,8 @@ static const char help_send[] =
         "  -s, --side a|b      the side to attach as (default a)\n"
         "  -t, --timeout MS    the longest to wait for the segment to appear and for room\n"
         "                      for each message (default: no wait for the segment, and wait\n"
-        "                      for room as long as the reader lives); -1 waits for ever\n"
+        "                      for room as long as the reader lives, or, with no reader\n"
+        "                      attached, until one comes); -1 waits for ever\n"
         "  -b, --binary        read length-prefixed records from standard input\n";
 
 static const char help_recv[] =
@@ -88,11 +90,15 @@ static const char help_recv[] =
         "\n"
         "  -s, --side a|b      the side to attach as (default b)\n"
         "  -n, --count N       stop after N messages; fewer before a timeout is exit 5, and\n"
-        "                      fewer before the peer leaves is exit 6\n"
+        "                      fewer before a sender that was attached leaves is exit 6\n"
+        "                      (with none attached, recv waits for one)\n"
         "  -t, --timeout MS    the longest to wait for each message, and for the segment to\n"
-        "                      appear (default: for ever with --count or --follow, else 0)\n"
-        "  -f, --follow        keep receiving as senders come and go, until --count, the\n"
-        "                      --timeout, or SIGINT/SIGTERM (exit 0)\n"
+        "                      appear (default: the segment must exist; messages: for ever\n"
+        "                      with --count or --follow, else 0; without either, a timeout\n"
+        "                      ends the draining with exit 0)\n"
+        "  -f, --follow        keep receiving as senders come and go, until --count (exit 0),\n"
+        "                      the --timeout since the last message (exit 5), or\n"
+        "                      SIGINT/SIGTERM (exit 0)\n"
         "  -b, --binary        write records: a 4-byte little-endian length, then the bytes\n"
         "  -j, --json          write JSON Lines: {\"index\":I,\"length\":L,\"encoding\":\"utf-8\"\n"
         "                      or \"base64\",\"payload\":\"...\"}; index counts from 0 in this "
@@ -491,8 +497,10 @@ static void print_message(const struct shmf_cli_opts *o, const unsigned char *bu
 		fwrite(buf, 1, len, stdout);
 		fputc('\n', stdout);
 	}
-	if (o->follow)
-		fflush(stdout);
+	/* Each message out before the next is taken: a receive consumes it, so output that
+	 * fails (a closed pipe: recv | head -1) must stop recv at the message it could not
+	 * write, not a stdio buffer later (issue: 1,859 messages consumed and lost). */
+	fflush(stdout);
 }
 
 static int cmd_recv(const struct shmf_cli_opts *o)
@@ -501,6 +509,7 @@ static int cmd_recv(const struct shmf_cli_opts *o)
 	uint64_t index = 0;
 	int drain = o->count == 0 && !o->follow;
 	int rc = attach(o, &r.ch);
+	int64_t idle_since = now_ms(); /* --follow: the --timeout counts from the last message */
 
 	if (rc != 0)
 		return rc == CLI_EINTR ? SHMF_EXIT_INTERRUPTED : shmf_cli_fail("recv", o->name, rc);
@@ -522,10 +531,16 @@ static int cmd_recv(const struct shmf_cli_opts *o)
 		rc = timed(o->timeout_ms, recv_op, &r);
 		if (rc == 0) {
 			print_message(o, r.buf, r.len, index++);
+			idle_since = now_ms();
 			continue;
 		}
 		if (rc == CLI_EINTR)
 			break;
+		if (o->follow && (rc == SHMF_EPEERGONE || rc == SHMF_EPEERCLOSED) &&
+		    o->timeout_ms > 0 && now_ms() - idle_since >= o->timeout_ms) {
+			rc = SHMF_ETIMEDOUT; /* no writer came back within the --timeout */
+			break;
+		}
 		if (o->follow && rc == SHMF_EPEERGONE) {
 			/* wait for a new writer to take the dead one's role over */
 			sleep_ms(SLICE_MS);
@@ -572,12 +587,31 @@ static int flush_stdout(const char *cmd, int rc)
 	return rc;
 }
 
+/* Descriptors 0, 1 and 2 open, on /dev/null where the caller closed them: a segment must never
+ * land on one, or our own printf and fgets would write and read shared memory (the library
+ * keeps its descriptors above 2 as well). */
+static void standard_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			int f = open("/dev/null", O_RDWR); /* the lowest free number: fd */
+			if (f > 2)
+				close(f); /* GCOVR_EXCL_LINE: cannot happen, fd was free */
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct shmf_cli_opts o;
 	char err[320];
 	int rc;
 	const char *self = NULL; /* stress or bench: they parse their own options (cli.h) */
+
+	standard_fds();
+	/* A closed pipe on standard output is a write error (status 9, after detaching cleanly),
+	 * not death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (argc >= 2 && (strcmp(argv[1], "stress") == 0 || strcmp(argv[1], "bench") == 0)) {
 		self = argv[1];
