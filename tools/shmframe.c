@@ -275,6 +275,16 @@ static int cmd_create(const struct shmf_cli_opts *o)
 	cfg.mode = o->mode;
 	cfg.flags = o->simplex ? SHMF_SIMPLEX : 0u;
 	rc = shmf_create(o->name, &cfg, &ch);
+	if (shmf_cli_interrupted) {
+		/* Cancelled (a CI job stopped mid-way, a large segment being allocated): leave no
+		 * name behind, neither a whole segment nor a half-made one. The library unlinks
+		 * what it made when its own steps fail. */
+		if (rc == 0) {
+			shmf_close(ch);
+			(void)shmf_unlink(o->name);
+		}
+		return SHMF_EXIT_INTERRUPTED;
+	}
 	if (rc != 0)
 		return shmf_cli_fail("create", o->name, rc);
 	shmf_close(ch);
@@ -648,6 +658,7 @@ int main(int argc, char **argv)
 		break;
 	case SHMF_CMD_CREATE:
 		(void)shmf_sigbus_guard(1);
+		catch_signals();
 		rc = cmd_create(&o);
 		break;
 	case SHMF_CMD_SEND:
