@@ -2,11 +2,11 @@
 # check.sh - model-checking gate for the SHMF/1 ring (see README.md in this directory).
 #
 # Verifies ring.pml exhaustively with SPIN in every configuration below and prints a table.
-# Exits 0 only if every "real" configuration verifies with zero errors (reaching every statement),
-# every mutant is caught with the expected kind of violation, and every reach, control and rule
-# row gives its expected result. SHMF_MODEL_PLANT=MUTANT_X plants a defect into the real rows.
-# Needs spin and gcc only; builds in a temporary directory that it removes; runs JOBS
-# verifications at a time (default 2).
+# Exits 0 only if every "real" configuration verifies with zero errors (the default one reaching
+# every statement), every mutant is caught with the expected kind of violation, and every reach,
+# control and rule row gives its expected result. SHMF_MODEL_PLANT=MUTANT_X plants a defect
+# into the real rows. Needs spin and gcc only; builds in a temporary directory that it removes;
+# runs JOBS verifications at a time (default 2).
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,7 +24,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/shmf-model.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 
 # name | kind | expect | spin -D flags | pan flags | gcc -O level (default -O1: the small runs
-# spend more time compiling pan.c than searching)
+# spend more time compiling pan.c than searching) | "all": the run must also leave no statement
+# of ring.pml unreached (only where every kind of kill is on: without reader kills, the reader's
+# restart and the writer's slice cannot happen)
 #   kind:   real     the protocol as shipped, in a geometry that obeys PROTOCOL.md 2.4
 #                    (2 * MAXSZ <= CAP); SHMF_MODEL_PLANT adds its defect to these rows
 #           reach    a REACH=k probe on the real model: event k must be reachable
@@ -35,18 +37,27 @@ trap 'rm -rf "$work"' EXIT INT TERM
 #   expect: pass; reached (the REACH probe's own assertion); or the violation spin must report:
 #           assert (an assertion) or deadlock (an invalid end state: a process blocked for ever)
 # The defaults of ring.pml are the real geometry: CAP=6, frames of 2..3 units, N=4, one kill
-# of each side.
+# of each side. W2 is two writer kills in a row (and no reader kill, to keep the state space
+# small): the second writer can tear the frame the first one left, which the writer repair's
+# store of wseq is for (PROTOCOL.md 7); REPAIR_PRIVATE is the repair without that store. R2 is
+# two reader kills in a row: the reader repair needs no store (PROTOCOL.md 7).
+# The rows are started in this order, JOBS at a time: the two long real rows first.
 FULL="-DCAP=3 -DMINSZ=3 -DMAXSZ=3 -DN=5"          # every frame fills a whole lap: breaks 2.4
 FC="-DFAILCLOSED -DMUTANT_PUBLISH_EARLY -DWKILLS=0" # a writer that publishes before it writes
 FC2="-DFAILCLOSED -DMUTANT_CONSUME_EARLY -DRKILLS=0" # a reader that frees a frame before copying it
+W2="-DWKILLS=2 -DRKILLS=0"                          # two writer deaths in a row
+R2="-DWKILLS=0 -DRKILLS=2"                          # two reader deaths in a row
 configs=(
-	"ring|real|pass|||-O2"
+	"ring|real|pass|||-O2|all"
+	"ring-wkills2|real|pass|$W2||-O2"
+	"ring-rkills2|real|pass|$R2||-O2"
 	"reach-pad|reach|reached|-DREACH=1||-O0"
 	"reach-writer-skip|reach|reached|-DREACH=2||-O0"
 	"reach-reader-skip|reach|reached|-DREACH=3||-O0"
 	"reach-wait-tail+size|reach|reached|-DREACH=4||-O0"
 	"reach-writer-repair|reach|reached|-DREACH=5||-O0"
 	"reach-reader-repair|reach|reached|-DREACH=6||-O0"
+	"reach-torn-frame|reach|reached|$W2 -DN=1 -DREACH=7||-O0"
 	"failclosed-publish|control|pass|$FC|-E"
 	"failclosed-consume|control|pass|$FC2|-E"
 	"PUBLISH_EARLY|mutant|assert|-DMUTANT_PUBLISH_EARLY|"
@@ -58,6 +69,7 @@ configs=(
 	"NO_CRC_CHECK|mutant|assert|$FC2 -DMUTANT_NO_CRC_CHECK|-E"
 	"NO_REPAIR|mutant|assert|-DMUTANT_NO_REPAIR|"
 	"REPAIR_NO_SEQ|mutant|assert|-DMUTANT_REPAIR_NO_SEQ|"
+	"REPAIR_PRIVATE|mutant|assert|$W2 -DMUTANT_REPAIR_PRIVATE|"
 	"NO_READER_REPAIR|mutant|assert|-DMUTANT_NO_READER_REPAIR|"
 	"CONSUME_EARLY|mutant|assert|-DMUTANT_CONSUME_EARLY|"
 	"RSEQ_AFTER_RPOS|mutant|assert|-DMUTANT_RSEQ_AFTER_RPOS|"
@@ -135,11 +147,11 @@ verify() {
 start=$(date +%s.%N)
 i=0
 for c in "${configs[@]}"; do
-	IFS='|' read -r name kind expect dflags pflags opt <<<"$c"
+	IFS='|' read -r name kind expect dflags pflags opt reach <<<"$c"
 	allreached=0
-	if [ "$kind" = real ]; then
-		allreached=1                    # the real rows must reach every statement of ring.pml
-		[ -n "$plant" ] && dflags="$dflags -D$plant"
+	[ "$reach" = all ] && allreached=1  # must reach every statement of ring.pml
+	if [ "$kind" = real ] && [ -n "$plant" ]; then
+		dflags="$dflags -D$plant"
 	fi
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 		wait -n 2>/dev/null || sleep 0.1
@@ -150,15 +162,15 @@ done
 wait
 end=$(date +%s.%N)
 
-printf '%-26s %-8s %-9s %-10s %11s %8s  %s\n' "model / mutant" kind expected result states seconds "what spin reported"
-printf '%s\n' "-----------------------------------------------------------------------------------------------------------------"
+printf '%-28s %-8s %-9s %-10s %11s %8s  %s\n' "model / mutant" kind expected result states seconds "what spin reported"
+printf '%s\n' "-------------------------------------------------------------------------------------------------------------------"
 i=0
 bad=0
 nmut=0
 caught=0
 realbad=0
 for c in "${configs[@]}"; do
-	IFS='|' read -r name kind expect dflags pflags opt <<<"$c"
+	IFS='|' read -r name kind expect dflags pflags opt reach <<<"$c"
 	row=$(cat "$work/$i/row" 2>/dev/null || echo "error|-|-|no result")
 	IFS='|' read -r result states secs detail <<<"$row"
 	[ "$kind" = real ] && [ -n "$plant" ] && name="$name+${plant#MUTANT_}"
@@ -172,14 +184,14 @@ for c in "${configs[@]}"; do
 			[ "$kind" = real ] && realbad=$((realbad + 1))
 		fi
 	fi
-	printf '%-26s %-8s %-9s %-10s %11s %8s  %-4s %s\n' "$name" "$kind" "$expect" "$result" "$states" "$secs" "$verdict" "$detail"
+	printf '%-28s %-8s %-9s %-10s %11s %8s  %-4s %s\n' "$name" "$kind" "$expect" "$result" "$states" "$secs" "$verdict" "$detail"
 	if [ "$kind" = mutant ]; then
 		nmut=$((nmut + 1))
 		[ "$result" = "$expect" ] && caught=$((caught + 1))
 	fi
 	i=$((i + 1))
 done
-printf '%s\n' "-----------------------------------------------------------------------------------------------------------------"
+printf '%s\n' "-------------------------------------------------------------------------------------------------------------------"
 wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", b - a }')
 echo "spin $(spin -V 2>/dev/null | sed -n 's/^Spin Version \([^ ]*\).*/\1/p'), ${#configs[@]} runs, $jobs at a time"
 if [ "$realbad" -eq 0 ]; then

@@ -19,10 +19,15 @@
  * skip, a size-3 frame at offset 4 (tail 2) needs a PAD. Other geometries can be set with -D
  * (check.sh runs some that break 2.4, on purpose).
  *
- * The first unit of a frame holds its header record {typ, seq, sz, val, stp}; a payload unit
- * holds {typ 0, val = message id}; the second unit of a header holds {typ 0, val GARB}. A header
- * is written and copied as one record. The CRC is abstracted as "every payload unit carries the
- * id the header names": a whole frame passes, a mix of two frames does not.
+ * The first unit of a frame holds its header record {typ, seq, sz, val, stp, inc}; a payload
+ * unit holds {typ 0, val = message id, inc}; the second unit of a header holds {typ 0, val GARB,
+ * inc 0}. inc is the incarnation of the writer that wrote the unit: 0, then one more at each
+ * takeover (a PAD, which names no message, has inc 0). A header is written and copied as one
+ * record. The CRC is abstracted as "every payload unit carries the id and the incarnation the
+ * header names": a whole frame passes, a mix of two frames does not, even when a new writer
+ * resends the message a dead one left unpublished (the app may send other bytes, so the CRC
+ * does not match; were they the same bytes, the frame would stay whole, which the model
+ * already has from a kill just before the copy).
  *
  * Every access to shared memory is one atomic step, in the order the C code makes them; private
  * work and the checks on private copies are folded into a neighbouring step (d_step/atomic).
@@ -39,8 +44,11 @@
  *                  protocol, not gated; FIX_NO_PAD_WAKE drops its wake after the PAD
  *   REACH=k        reachability probe: assert(false) when event k happens, so that a violation
  *                  proves the event is reachable (1 PAD published, 2 writer skip, 3 reader skip,
- *                  4 writer waits for tail + size, 5 writer repair fires, 6 reader repair fires)
- *   MUTANT_*       one ordering or check removed (README.md has the list)
+ *                  4 writer waits for tail + size, 5 writer repair fires, 6 reader repair fires,
+ *                  7 a new writer finds at p a frame torn by its predecessors: the header of one
+ *                  incarnation, the payload of another; needs WKILLS >= 2)
+ *   MUTANT_*       one ordering or check removed (README.md has the list); MUTANT_REPAIR_PRIVATE
+ *                  is the writer repair as shmframe 1.0.0 had it, without the store of wseq
  */
 
 #ifndef N
@@ -79,6 +87,7 @@
 byte wpos, wseq, rpos, rseq;    /* control block; positions free-running, never reduced */
 byte rwait, wwait;              /* futex words */
 byte utyp[CAP], useq[CAP], usz[CAP], uval[CAP], ustp[CAP];   /* data area */
+byte uinc[CAP];                 /* the writer incarnation whose bytes these are (abstract CRC) */
 
 /* ---- kernel ------------------------------------------------------------------------------- */
 bit rsleep, wsleep;             /* asleep in futex_wait; only futex_wake (or a kill) clears them */
@@ -95,8 +104,8 @@ bit wkill, rkill, wdone, rdone, rejected;
 #define FRAME_OK(o, t, rm) \
 	(rm >= HDR && t >= HDR && \
 	 ((utyp[o] == T_MSG && usz[o] >= HDR && usz[o] <= MAXSZ && usz[o] <= t && usz[o] <= rm && \
-	   (usz[o] < 3 || uval[(o + 2) % CAP] == uval[o]) && \
-	   (usz[o] < 4 || uval[(o + 3) % CAP] == uval[o])) || \
+	   (usz[o] < 3 || (uval[(o + 2) % CAP] == uval[o] && uinc[(o + 2) % CAP] == uinc[o])) && \
+	   (usz[o] < 4 || (uval[(o + 3) % CAP] == uval[o] && uinc[(o + 3) % CAP] == uinc[o]))) || \
 	  (utyp[o] == T_PAD && usz[o] == t && t <= rm)))
 
 /* R9 in the writer repair: seq == wseq - 1 and stamp == p */
@@ -132,12 +141,14 @@ bit wkill, rkill, wdone, rdone, rejected;
 #define WHOLE(o, p) assert(gwhole[o] == (p) + 1)
 #endif
 
-/* copy_out of the payload of the MSG at offset o, size hz, into pv */
+/* copy_out of the payload of the MSG at offset o, size hz, into pv: the message id, or GARB if
+ * the units are not all of the id and the incarnation the header copy (hv, hi) names */
 #define COPY_PAYLOAD \
 	if \
 	:: hz < 3 -> pv = hv \
-	:: hz == 3 -> pv = uval[(o + 2) % CAP] \
-	:: hz >= 4 && uval[(o + 3) % CAP] == uval[(o + 2) % CAP] -> pv = uval[(o + 2) % CAP] \
+	:: hz == 3 && uinc[(o + 2) % CAP] == hi -> pv = uval[(o + 2) % CAP] \
+	:: hz >= 4 && uval[(o + 3) % CAP] == uval[(o + 2) % CAP] && \
+	   uinc[(o + 2) % CAP] == hi && uinc[(o + 3) % CAP] == hi -> pv = uval[(o + 2) % CAP] \
 	:: else -> pv = GARB \
 	fi
 
@@ -171,12 +182,12 @@ bit wkill, rkill, wdone, rdone, rejected;
 	}
 
 /* one copy_in of a 24-byte header at offset o; one copy_in of a payload unit */
-#define PUT_HEADER(o, ty, sq, size, v, stamp) \
-	utyp[o] = ty; useq[o] = sq; usz[o] = size; uval[o] = v; ustp[o] = stamp; \
+#define PUT_HEADER(o, ty, sq, size, v, stamp, in) \
+	utyp[o] = ty; useq[o] = sq; usz[o] = size; uval[o] = v; ustp[o] = stamp; uinc[o] = in; \
 	utyp[o + 1] = 0; useq[o + 1] = 0; usz[o + 1] = 0; uval[o + 1] = GARB; ustp[o + 1] = 0; \
-	gwhole[o + 1] = 0
-#define PUT_PAYLOAD(u, v) \
-	utyp[u] = 0; useq[u] = 0; usz[u] = 0; uval[u] = v; ustp[u] = 0; gwhole[u] = 0
+	uinc[o + 1] = 0; gwhole[o + 1] = 0
+#define PUT_PAYLOAD(u, v, in) \
+	utyp[u] = 0; useq[u] = 0; usz[u] = 0; uval[u] = v; ustp[u] = 0; uinc[u] = in; gwhole[u] = 0
 
 /* =============================================================================================
  * Writer: shmf_ring_writer_attach; then per message shmf_send = shmf_ring_write (reserve, copy
@@ -185,6 +196,7 @@ bit wkill, rkill, wdone, rdone, rejected;
 active proctype Writer()
 {
 	byte pos, seq, peer, m, sz, tail, need, p, o, t;
+	byte inc;                       /* this writer's incarnation: 0, then +1 at each takeover */
 	bit fin;
 
 restart:
@@ -201,13 +213,23 @@ restart:
 			p = pos;
 			if :: CAP - p % CAP < HDR -> p = p + CAP - p % CAP :: else fi;
 			o = p % CAP;
+			REACHED_IF(7, utyp[o] == T_MSG && usz[o] >= 3 && usz[o] <= CAP - o &&
+			              uinc[(o + 2) % CAP] != uinc[o]);
 			if
 			:: seq != 0 && p >= peer && p - peer <= CAP &&
-			   FRAME_OK(o, CAP - o, CAP - (p - peer)) && WREPAIR_R9(o, seq, p) -> seq = seq - 1; REACHED(5)
+			   FRAME_OK(o, CAP - o, CAP - (p - peer)) && WREPAIR_R9(o, seq, p) ->
+				seq = seq - 1; REACHED(5);
+#ifndef MUTANT_REPAIR_PRIVATE
+				t = 1
+#endif
 			:: else
 			fi;
 			p = 0; o = 0
 		};
+		/* ... and store it into our own wseq before writing any byte of a frame (4b8603f): the
+		 * frame that told us is about to be overwritten, and a successor of ours would find it
+		 * torn. A kill may land between the check and this store. */
+		d_step { if :: t != 0 -> wseq = seq :: else fi; t = 0 };
 #endif
 		do
 		:: m >= N -> break
@@ -260,7 +282,7 @@ room:
 			/* end the lap (5.2 step 2) */
 			if
 			:: sz > tail && tail >= HDR ->
-				d_step { o = pos % CAP; PUT_HEADER(o, T_PAD, seq, tail, 0, pos); gwhole[o] = pos + 1; REACHED(1) };
+				d_step { o = pos % CAP; PUT_HEADER(o, T_PAD, seq, tail, 0, pos, 0); gwhole[o] = pos + 1; REACHED(1) };
 				d_step { seq++; wseq = seq };           /* publish(tail), no wake */
 #ifndef FIX_PAD_FIRST
 				d_step { pos = pos + tail; wpos = pos; o = 0 }
@@ -291,12 +313,12 @@ room:
 			:: sz >= 3 ->
 				d_step {
 					gwhole[o] = 0;
-					PUT_PAYLOAD(o + 2, m);
-					if :: sz >= 4 -> PUT_PAYLOAD(o + 3, m) :: else fi
+					PUT_PAYLOAD(o + 2, m, inc);
+					if :: sz >= 4 -> PUT_PAYLOAD(o + 3, m, inc) :: else fi
 				}
 			:: else
 			fi;
-			d_step { PUT_HEADER(o, T_MSG, seq, sz, m, pos); gwhole[o] = pos + 1 };
+			d_step { PUT_HEADER(o, T_MSG, seq, sz, m, pos, inc); gwhole[o] = pos + 1 };
 #ifdef MUTANT_PUBLISH_EARLY
 			d_step { seq++; pos = pos + sz; o = 0; m++; sz = 0 }
 #else
@@ -332,7 +354,7 @@ room:
 #endif
 			wowes = 0;
 			pos = 0; seq = 0; peer = 0; m = 0; sz = 0; tail = 0; need = 0;
-			p = 0; o = 0; t = 0
+			p = 0; o = 0; t = 0; inc++
 		};
 		goto restart
 	fi
@@ -344,7 +366,7 @@ room:
  * =========================================================================================== */
 active proctype Reader()
 {
-	byte pos, seq, peer, got, p, o, tail, avail, ht, hs, hz, hv, hp, pv, t;
+	byte pos, seq, peer, got, p, o, tail, avail, ht, hs, hz, hv, hp, hi, pv, t;
 	bit fin;
 
 restart:
@@ -406,18 +428,19 @@ nf:			/* next_frame() */
 			fi;
 			/* R3, then copy the header out; R4-R6 on the copy */
 #ifdef FAILCLOSED
-			d_step { assert(avail >= HDR); ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o] };
+			d_step { assert(avail >= HDR); ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o];
+			         hi = uinc[o] };
 			REQUIRE(R4R6);
 #else
 			d_step { assert(avail >= HDR); ht = utyp[o]; hs = useq[o]; hz = usz[o]; hv = uval[o]; hp = ustp[o];
-			         WHOLE(o, pos); assert(R4R6) };
+			         hi = uinc[o]; WHOLE(o, pos); assert(R4R6) };
 #endif
 			if
 			:: ht == T_PAD ->                           /* R8 (header only), R9; consume(tail) */
 				REQUIRE(R9);
 				d_step { seq++; rseq = seq };
 				d_step { pos = pos + tail; rpos = pos; rowes = 1;
-				         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
+				         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; hi = 0; pv = 0 };
 				WAKE_WRITER;
 				goto nf
 			:: else
@@ -449,16 +472,16 @@ nf:			/* next_frame() */
 			 * at the rpos store: from there on a new reader will not deliver it again. */
 #if defined(MUTANT_CONSUME_EARLY)
 			d_step { seq++; pos = pos + hz; assert(hv == delivered && pv == delivered); delivered++; got++;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 }
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; hi = 0; pv = 0 }
 #elif defined(MUTANT_RSEQ_AFTER_RPOS)
 			d_step { rpos = pos + hz; assert(hv == delivered && pv == delivered); delivered++; got++; rowes = 1 };
 			d_step { seq++; rseq = seq; pos = pos + hz;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; hi = 0; pv = 0 };
 			WAKE_WRITER
 #else
 			d_step { seq++; rseq = seq };
 			d_step { pos = pos + hz; rpos = pos; assert(hv == delivered && pv == delivered); delivered++; got++; rowes = 1;
-			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0 };
+			         o = 0; tail = 0; avail = 0; ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; hi = 0; pv = 0 };
 			WAKE_WRITER
 #endif
 		od;
@@ -476,7 +499,7 @@ nf:			/* next_frame() */
 #endif
 			rowes = 0;
 			pos = 0; seq = 0; peer = 0; got = 0; p = 0; o = 0; tail = 0; avail = 0;
-			ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; pv = 0; t = 0
+			ht = 0; hs = 0; hz = 0; hv = 0; hp = 0; hi = 0; pv = 0; t = 0
 		};
 		goto restart
 	fi;
