@@ -518,7 +518,15 @@ static int cmd_recv(const struct shmf_cli_opts *o)
 	struct recv_ctx r = {0};
 	uint64_t index = 0;
 	int drain = o->count == 0 && !o->follow;
-	int rc = attach(o, &r.ch);
+	int out = fcntl(STDOUT_FILENO, F_GETFL);
+	int rc;
+
+	/* A receive consumes: with nowhere to write (closed, reopened read-only), take nothing. */
+	if (out == -1 || (out & O_ACCMODE) == O_RDONLY) {
+		shmf_cli_err("recv", o->name, "standard output is closed: nothing received");
+		return SHMF_EXIT_SYSTEM;
+	}
+	rc = attach(o, &r.ch);
 	int64_t idle_since = now_ms(); /* --follow: the --timeout counts from the last message */
 
 	if (rc != 0)
@@ -599,12 +607,15 @@ static int flush_stdout(const char *cmd, int rc)
 
 /* Descriptors 0, 1 and 2 open, on /dev/null where the caller closed them: a segment must never
  * land on one, or our own printf and fgets would write and read shared memory (the library
- * keeps its descriptors above 2 as well). */
+ * keeps its descriptors above 2 as well). Opened the wrong way round (0 write-only, 1 and 2
+ * read-only), as gnulib's stdopen does, so that using a closed one still fails: recv does not
+ * consume messages into nowhere, send does not take a closed input for an empty one. */
 static void standard_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
-			int f = open("/dev/null", O_RDWR); /* the lowest free number: fd */
+			/* the lowest free number: fd */
+			int f = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
 			if (f > 2)
 				close(f); /* GCOVR_EXCL_LINE: cannot happen, fd was free */
 		}
