@@ -157,8 +157,7 @@ SHMF_HIDDEN int shmf_os_check_seals(int fd);
 SHMF_HIDDEN int shmf_os_reopen(int fd, int *out);
 SHMF_HIDDEN int shmf_os_send_fd(int sock, int fd);
 SHMF_HIDDEN int shmf_os_recv_fd(int sock, int64_t allowed_uid, int *fd);
-/* The SIGBUS guard: register returns a slot, -1 when the guard is off, -2 when its table is full.
- */
+/* The SIGBUS guard: register gives a slot, -1 (the guard is off) or -2 (its table is full). */
 SHMF_HIDDEN int shmf_os_guard_install(void);
 SHMF_HIDDEN int shmf_os_guard_remove(void);
 SHMF_HIDDEN int shmf_os_guard_register(unsigned char *base, uint64_t size);
