@@ -509,7 +509,7 @@ static void print_message(const struct shmf_cli_opts *o, const unsigned char *bu
 	}
 	/* Each message out before the next is taken: a receive consumes it, so output that
 	 * fails (a closed pipe: recv | head -1) must stop recv at the message it could not
-	 * write, not a stdio buffer later (issue: 1,859 messages consumed and lost). */
+	 * write, not a stdio buffer later (the CLI audit saw 1,859 consumed and lost). */
 	fflush(stdout);
 }
 
