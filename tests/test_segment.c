@@ -1208,6 +1208,48 @@ START_TEST(test_attach_without_timeout_fails_at_once)
 }
 END_TEST
 
+/* A process that runs with descriptors 0, 1 and 2 closed (a CI step started with stdout closed):
+ * the library must not keep a segment on one of them, or the process's own writes to stdout
+ * would land in shared memory. Each step's exit code names the step that failed. */
+START_TEST(test_channels_never_take_descriptors_0_1_2)
+{
+	char name[96];
+	pid_t pid;
+	int status;
+
+	tu_name(name, "stdio");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		shmf_channel *a = NULL, *b = NULL, *m = NULL;
+		char c = 'x';
+		size_t n = 0;
+		close(0);
+		close(1);
+		close(2);
+		if (shmf_create(name, NULL, &a) != 0)
+			_exit(10);
+		if (shmf_attach(name, SHMF_SIDE_B, 0, &b) != 0)
+			_exit(11);
+		if (shmf_create_memfd(NULL, &m) != 0)
+			_exit(12);
+		for (int fd = 0; fd < 3; fd++)
+			if (fcntl(fd, F_GETFD) != -1)
+				_exit(20 + fd); /* a channel took a standard descriptor */
+		if (shmf_send(a, &c, 1, 0) != 0 || shmf_recv(b, &c, 1, &n, 0) != 0 || n != 1)
+			_exit(30);
+		shmf_close(m);
+		shmf_close(b);
+		shmf_close(a);
+		shmf_unlink(name);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	(void)shmf_unlink(name);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+}
+END_TEST
+
 /* An empty file: a creator between its O_EXCL open and its ftruncate. It holds role A's lock
  * from the start (PROTOCOL.md 9.1 step 2); lock_a says whether this one does. */
 static int empty_file(char name[96], const char *tag, int lock_a)
@@ -1583,6 +1625,7 @@ int main(void)
 	               test_attach_to_a_file_whose_creator_died_before_it_was_ready_is_peer_gone);
 	tcase_add_test(waiting,
 	               test_attach_to_a_half_written_segment_of_a_dead_creator_is_peer_gone);
+	tcase_add_test(waiting, test_channels_never_take_descriptors_0_1_2);
 	tcase_add_test(waiting, test_attach_with_timeout_finds_a_writer_that_appears_late);
 	tcase_add_test(waiting, test_attach_with_timeout_waits_for_a_header_to_become_ready);
 	suite_add_tcase(s, waiting);
