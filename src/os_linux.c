@@ -540,7 +540,8 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
 		sigaction(SIGBUS, &dfl, NULL);
 		atomic_store(&guard_on, 0);
 		if (!fault)
-			(void)raise(SIGBUS); /* GCOVR_EXCL_STOP */
+			(void)raise(SIGBUS);
+		/* GCOVR_EXCL_STOP */
 	}
 	errno = saved;
 }
