@@ -135,7 +135,8 @@ SHMF_API int shmf_open(const char *name, shmf_channel **out);
 /* Attach to an existing segment as `side`, waiting up to timeout_ms for it to exist and be ready.
  * Attaching to a role whose holder died takes it over (PROTOCOL.md 7); a role held by a live
  * process gives SHMF_EROLEBUSY. A segment whose creator died before it was ready will never be:
- * a waiting attach says so with SHMF_EPEERGONE after 100 ms, even with timeout -1 (9.2). */
+ * a waiting attach says so with SHMF_EPEERGONE once the file is 100 ms old, even with timeout
+ * -1 (PROTOCOL.md 9.2). */
 SHMF_API int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out);
 
 /* Send one message of len bytes (0 is allowed) on this side's outgoing ring. */
