@@ -53,7 +53,7 @@ plant() {
 		grep -q PLANTED "$t/src/channel.c" || return 1
 		echo "leak of the channel handle in shmf_close()" ;;
 	callgrind) # a slower send: 200 more instructions per message
-		old=$'\tint rc = reserve(r, len, &p);\n'
+		old=$'\thdr_words h = msg_words(r, len);\n\tuint32_t crc;\n'
 		replace_once "$t/src/ring.c" "$old" \
 			"$old"$'\tfor (volatile int k = 0; k < 40; k++) { } /* PLANTED: slower */\n' ||
 			return 1

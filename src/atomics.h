@@ -107,6 +107,26 @@ static inline void shmf_sh_copy_out(void *dst, const unsigned char *src, size_t 
 #endif
 }
 
+/* A frame header (24 bytes, 8-byte aligned) as its three little-endian words, each fetched once:
+ * crc | length << 32, seq, type | flags << 16 | pos << 32 (PROTO 4). */
+static inline void shmf_sh_load_frame_header(unsigned char *p, uint64_t *w0, uint64_t *w1,
+                                             uint64_t *w2)
+{
+#ifdef SHMF_FUZZ_HOSTILE_LOADS
+	uint64_t w[3];
+	(void)p;
+	shmf_fuzz_hostile_fill(w, sizeof w); /* one load of 24 bytes, as the harness expects */
+	*w0 = SHMF_LE64(w[0]);
+	*w1 = SHMF_LE64(w[1]);
+	*w2 = SHMF_LE64(w[2]);
+#else
+	_Atomic uint64_t *a = shmf_a64(p);
+	*w0 = SHMF_LE64(atomic_load_explicit(a, memory_order_relaxed));
+	*w1 = SHMF_LE64(atomic_load_explicit(a + 1, memory_order_relaxed));
+	*w2 = SHMF_LE64(atomic_load_explicit(a + 2, memory_order_relaxed));
+#endif
+}
+
 /* Defined in crc32c.c, where the CRC instruction is: the fused copies below. */
 uint32_t shmf_crc32c(uint32_t crc, const void *buf, size_t len);
 uint32_t shmf_crc32c_copy_out(uint32_t crc, const uint8_t *hdr, void *dst, const unsigned char *src,

@@ -669,6 +669,16 @@ __attribute__((noinline)) static int peek_wait(shmf_channel *ch, const void **p,
 	return rc;
 }
 
+/* The rest of shmf_send after a first try that did not succeed: wait for room if the timeout
+ * allows, and retry. */
+__attribute__((noinline)) static int send_slow(shmf_channel *ch, const void *msg, size_t len,
+                                               int timeout_ms, int rc)
+{
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = send_wait(ch, msg, len, timeout_ms);
+	return trip_check(ch, &ch->tx, rc);
+}
+
 int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 {
 	int rc;
@@ -678,9 +688,9 @@ int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_write(&ch->tx, msg, len);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = send_wait(ch, msg, len, timeout_ms);
-	return trip_check(ch, &ch->tx, rc);
+	if (rc != 0)
+		return send_slow(ch, msg, len, timeout_ms, rc);
+	return trip_check(ch, &ch->tx, 0);
 }
 
 int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
@@ -710,6 +720,20 @@ int shmf_commit(shmf_channel *ch, size_t len)
 	return trip_check(ch, &ch->tx, shmf_ring_commit(&ch->tx, len));
 }
 
+/* The rest of shmf_recv after a first try that did not succeed (n: what it said of the length). */
+__attribute__((noinline)) static int recv_slow(shmf_channel *ch, void *buf, size_t cap, size_t *len,
+                                               int timeout_ms, int rc, size_t n)
+{
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		rc = recv_wait(ch, buf, cap, &n, timeout_ms); /* clears ch->hot */
+	else
+		ch->hot = 0;
+	rc = trip_check(ch, &ch->rx, rc);
+	if (rc == 0 || rc == SHMF_ETOOSMALL)
+		*len = n;
+	return rc;
+}
+
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
 	size_t n = 0;
@@ -720,12 +744,10 @@ int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
 	rc = shmf_ring_read(&ch->rx, buf, cap, &n);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = recv_wait(ch, buf, cap, &n, timeout_ms); /* clears ch->hot */
-	else
-		ch->hot = rc == 0;
-	rc = trip_check(ch, &ch->rx, rc);
-	if (rc == 0 || rc == SHMF_ETOOSMALL)
+	if (rc != 0)
+		return recv_slow(ch, buf, cap, len, timeout_ms, rc, n);
+	ch->hot = 1;
+	if ((rc = trip_check(ch, &ch->rx, 0)) == 0)
 		*len = n;
 	return rc;
 }

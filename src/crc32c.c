@@ -8,20 +8,15 @@
 #include "internal.h"
 
 #include "atomics.h"
+#include "bytes.h"
+#include "crc32c_hw.h"
 #include "crc32c_table.h"
 
-#if defined(SHMF_CRC32C_NO_HW)
-/* The table alone, as on a CPU without the instruction: the test build shmframe_obj_nohw, so
- * that the fallbacks run (and are counted) here too. */
-#elif defined(__x86_64__)
-#include <nmmintrin.h>
-#define SHMF_HW_X86 1
-#elif defined(__aarch64__) && defined(__linux__)
+#if defined(SHMF_CRC_HW) && defined(__aarch64__)
 #include <sys/auxv.h>
 #ifndef HWCAP_CRC32
 #define HWCAP_CRC32 (1 << 7)
 #endif
-#define SHMF_HW_ARM 1
 #endif
 
 uint32_t shmf_crc32c_sw(uint32_t crc, const void *buf, size_t len)
@@ -44,36 +39,20 @@ uint32_t shmf_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 	return ~c;
 }
 
-#if defined(SHMF_HW_X86)
-/* The register is kept 64 bits wide, as the instruction has it, to spare a zero-extension per
- * step; only its low 32 bits are ever set. */
-typedef uint64_t crc_reg;
-#define HW         __attribute__((target("sse4.2")))
-#define HW8(c, b)  _mm_crc32_u8((uint32_t)(c), (b))
-#define HW32(c, w) _mm_crc32_u32((uint32_t)(c), (w))
-#define HW64(c, w) _mm_crc32_u64((c), (w))
-#elif defined(SHMF_HW_ARM)
-typedef uint32_t crc_reg;
-#define HW         __attribute__((target("+crc")))
-#define HW8(c, b)  __builtin_aarch64_crc32cb((c), (b))
-#define HW32(c, w) __builtin_aarch64_crc32cw((c), (w))
-#define HW64(c, w) __builtin_aarch64_crc32cx((c), (w))
-#endif
-
 /* One definition for every build: gcovr merges the counts of the objects built with and
  * without the instruction, and wants each function at one line. */
 int shmf_crc32c_hw_available(void)
 {
-#if defined(SHMF_HW_X86)
+#if defined(SHMF_CRC_HW) && defined(__x86_64__)
 	return __builtin_cpu_supports("sse4.2") ? 1 : 0;
-#elif defined(SHMF_HW_ARM)
+#elif defined(SHMF_CRC_HW)
 	return (getauxval(AT_HWCAP) & HWCAP_CRC32) ? 1 : 0;
 #else
 	return 0;
 #endif
 }
 
-#if defined(HW)
+#if defined(SHMF_CRC_HW)
 /* Three streams at once. The instruction takes 3 cycles and accepts one a cycle, so one stream
  * runs at a third of its speed: long runs are cut into three blocks of L bytes whose CRCs are
  * computed side by side and then joined, reg(A B C) = shift(shift(reg(A)) ^ reg(B)) ^ reg(C),
@@ -143,52 +122,26 @@ static inline uint32_t shift(uint32_t c, const uint32_t tab[8][16])
 	       tab[6][(c >> 24) & 15] ^ tab[7][c >> 28];
 }
 
-/* What a pass does with the bytes it checksums. */
-enum pass {
-	PASS_CRC,      /* private bytes, checksum only (shmf_crc32c) */
-	PASS_COPY_IN,  /* private bytes, also stored into the ring (the writer) */
-	PASS_COPY_OUT, /* ring bytes, also stored into private memory (the reader) */
-	PASS_SHARED    /* ring bytes, checksum only (shmf_peek, the takeover repairs) */
-};
-
-/* One 8-byte load. From the ring (PASS_COPY_OUT, PASS_SHARED; src 8-byte aligned there) it is a
- * relaxed atomic load, which the compiler may neither repeat nor split: the value in the register
- * is both stored to the private copy and checksummed, so the CRC is that of the copy
- * (PROTO 6.1 rule 2) whatever the peer writes meanwhile, and each shared word is fetched once. */
-static inline uint64_t load8(const unsigned char *p, enum pass m)
-{
-	uint64_t w;
-
-	if (m == PASS_COPY_OUT || m == PASS_SHARED)
-		return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED);
-	__builtin_memcpy(&w, p, 8);
-	return w;
-}
-
-static inline uint8_t load1(const unsigned char *p, enum pass m)
-{
-	return (m == PASS_COPY_OUT || m == PASS_SHARED) ? __atomic_load_n(p, __ATOMIC_RELAXED) : *p;
-}
-
 /* 3L bytes as three streams (see above). Out of line, so that the short messages' path keeps
  * few registers to save. */
-HW __attribute__((noinline)) static crc_reg hw_three(crc_reg c, unsigned char *dst,
-                                                     const unsigned char *src, size_t L,
-                                                     const uint32_t tab[8][16], enum pass m)
+SHMF_HW __attribute__((noinline)) static shmf_crc_reg hw_three(shmf_crc_reg c, unsigned char *dst,
+                                                               const unsigned char *src, size_t L,
+                                                               const uint32_t tab[8][16],
+                                                               enum shmf_pass m)
 {
-	crc_reg c1 = 0, c2 = 0;
+	shmf_crc_reg c1 = 0, c2 = 0;
 
 	for (size_t i = 0; i < L; i += 8) {
-		uint64_t a = load8(src + i, m), b = load8(src + L + i, m);
-		uint64_t d = load8(src + 2 * L + i, m);
-		if (m == PASS_COPY_IN || m == PASS_COPY_OUT) {
+		uint64_t a = shmf_crc_load8(src + i, m), b = shmf_crc_load8(src + L + i, m);
+		uint64_t d = shmf_crc_load8(src + 2 * L + i, m);
+		if (m == SHMF_PASS_COPY_IN || m == SHMF_PASS_COPY_OUT) {
 			__builtin_memcpy(dst + i, &a, 8);
 			__builtin_memcpy(dst + L + i, &b, 8);
 			__builtin_memcpy(dst + 2 * L + i, &d, 8);
 		}
-		c = HW64(c, SHMF_LE64(a));
-		c1 = HW64(c1, SHMF_LE64(b));
-		c2 = HW64(c2, SHMF_LE64(d));
+		c = SHMF_HW64(c, SHMF_LE64(a));
+		c1 = SHMF_HW64(c1, SHMF_LE64(b));
+		c2 = SHMF_HW64(c2, SHMF_LE64(d));
 	}
 	c = shift((uint32_t)c, tab) ^ (uint32_t)c1;
 	return shift((uint32_t)c, tab) ^ (uint32_t)c2;
@@ -197,22 +150,22 @@ HW __attribute__((noinline)) static crc_reg hw_three(crc_reg c, unsigned char *d
 /* The register over n bytes at src from state c, storing them to dst on the way for the copy
  * passes. A leading 32-bit step brings a 20-byte frame header at offset 4 of an aligned buffer to
  * one 32-bit and two 64-bit steps. */
-HW __attribute__((always_inline)) static inline crc_reg
-hw_pass(crc_reg c, unsigned char *dst, const unsigned char *src, size_t n, enum pass m)
+SHMF_HW __attribute__((always_inline)) static inline shmf_crc_reg
+hw_pass(shmf_crc_reg c, unsigned char *dst, const unsigned char *src, size_t n, enum shmf_pass m)
 {
 	/* GCOVR_EXCL_BR_START: this body is inlined once per mode m, and gcov counts each copy's
 	 * branches apart; the tests run every mode (test_crc32c, both builds), but within one copy
 	 * the tests of m and of dst never go the other way. Lines stay counted. */
-	if (m == PASS_CRC && n >= 4 && ((uintptr_t)src & 7u) == 4) {
+	if (m == SHMF_PASS_CRC && n >= 4 && ((uintptr_t)src & 7u) == 4) {
 		uint32_t w;
 		__builtin_memcpy(&w, src, 4);
-		c = HW32(c, SHMF_LE32(w));
+		c = SHMF_HW32(c, SHMF_LE32(w));
 		src += 4;
 		n -= 4;
 	}
-	if (m == PASS_CRC) {
+	if (m == SHMF_PASS_CRC) {
 		while (n && ((uintptr_t)src & 7u)) {
-			c = HW8(c, *src++);
+			c = SHMF_HW8(c, *src++);
 			n--;
 		}
 	}
@@ -221,76 +174,43 @@ hw_pass(crc_reg c, unsigned char *dst, const unsigned char *src, size_t n, enum 
 		c = hw_three(c, dst != NULL ? dst + i : NULL, src + i, 1024, shift_1024, m);
 	for (; n - i >= (size_t)3 * 256; i += (size_t)3 * 256)
 		c = hw_three(c, dst != NULL ? dst + i : NULL, src + i, 256, shift_256, m);
-	for (; n - i >= 32; i += 32) {
-		uint64_t w0 = load8(src + i, m), w1 = load8(src + i + 8, m);
-		uint64_t w2 = load8(src + i + 16, m), w3 = load8(src + i + 24, m);
-		if (m == PASS_COPY_IN || m == PASS_COPY_OUT) {
-			__builtin_memcpy(dst + i, &w0, 8);
-			__builtin_memcpy(dst + i + 8, &w1, 8);
-			__builtin_memcpy(dst + i + 16, &w2, 8);
-			__builtin_memcpy(dst + i + 24, &w3, 8);
-		}
-		c = HW64(c, SHMF_LE64(w0));
-		c = HW64(c, SHMF_LE64(w1));
-		c = HW64(c, SHMF_LE64(w2));
-		c = HW64(c, SHMF_LE64(w3));
-	}
-	for (; n - i >= 8; i += 8) {
-		uint64_t w = load8(src + i, m);
-		if (m == PASS_COPY_IN || m == PASS_COPY_OUT)
-			__builtin_memcpy(dst + i, &w, 8);
-		c = HW64(c, SHMF_LE64(w));
-	}
-	for (; i < n; i++) {
-		uint8_t b = load1(src + i, m);
-		if (m == PASS_COPY_IN || m == PASS_COPY_OUT)
-			dst[i] = b;
-		c = HW8(c, b);
-	}
-	return c;
+	return shmf_crc_hw_short(c, dst != NULL ? dst + i : NULL, src + i, n - i, m);
 	/* GCOVR_EXCL_BR_STOP */
 }
 
-/* The frame CRC's start: header bytes 0x04..0x17 of a private, 8-byte aligned header (PROTO 4). */
-HW static inline crc_reg hw_hdr(crc_reg c, const uint8_t *hdr)
+/* The frame CRC's start: header bytes 0x04..0x17 of a private header (PROTO 4). */
+SHMF_HW static inline shmf_crc_reg hw_hdr(shmf_crc_reg c, const uint8_t *hdr)
 {
-	uint32_t w;
-	uint64_t a, b;
-
 	if (hdr == NULL)
 		return c;
-	__builtin_memcpy(&w, hdr + 4, 4);
-	__builtin_memcpy(&a, hdr + 8, 8);
-	__builtin_memcpy(&b, hdr + 16, 8);
-	c = HW32(c, SHMF_LE32(w));
-	c = HW64(c, SHMF_LE64(a));
-	return HW64(c, SHMF_LE64(b));
+	return shmf_crc_hw_header(c, shmf_ld64(hdr + SHMF_F_CRC), shmf_ld64(hdr + SHMF_F_SEQ),
+	                          shmf_ld64(hdr + SHMF_F_TYPE));
 }
 
-HW static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t len)
+SHMF_HW static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t len)
 {
-	return ~(uint32_t)hw_pass(~crc, NULL, p, len, PASS_CRC);
+	return ~(uint32_t)hw_pass(~crc, NULL, p, len, SHMF_PASS_CRC);
 }
 
-HW static uint32_t copy_in_hw(uint32_t crc, const uint8_t *hdr, unsigned char *dst,
-                              const uint8_t *src, size_t n)
+SHMF_HW static uint32_t copy_in_hw(uint32_t crc, const uint8_t *hdr, unsigned char *dst,
+                                   const uint8_t *src, size_t n)
 {
-	return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), dst, src, n, PASS_COPY_IN);
+	return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), dst, src, n, SHMF_PASS_COPY_IN);
 }
 
-HW static uint32_t copy_out_hw(uint32_t crc, const uint8_t *hdr, uint8_t *dst,
-                               const unsigned char *src, size_t n)
+SHMF_HW static uint32_t copy_out_hw(uint32_t crc, const uint8_t *hdr, uint8_t *dst,
+                                    const unsigned char *src, size_t n)
 {
 	if (dst == NULL)
-		return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), NULL, src, n, PASS_SHARED);
-	return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), dst, src, n, PASS_COPY_OUT);
+		return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), NULL, src, n, SHMF_PASS_SHARED);
+	return ~(uint32_t)hw_pass(hw_hdr(~crc, hdr), dst, src, n, SHMF_PASS_COPY_OUT);
 }
 #endif
 
 /* Falls back to the table where the instruction is missing, so callers may use it anywhere. */
 uint32_t shmf_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
-#if defined(HW)
+#if defined(SHMF_CRC_HW)
 	if (shmf_crc32c_hw_available()) /* GCOVR_EXCL_BR_LINE: one side a CPU; see crc32c_table */
 		return crc_hw(crc, buf, len);
 #endif
@@ -299,7 +219,7 @@ uint32_t shmf_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 
 uint32_t shmf_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-#if defined(HW)
+#if defined(SHMF_CRC_HW)
 	if (shmf_crc32c_hw_available()) /* GCOVR_EXCL_BR_LINE: one side a CPU; see crc32c_table */
 		return crc_hw(crc, buf, len);
 #endif
@@ -344,7 +264,7 @@ __attribute__((noinline)) static uint32_t copy_out_sw(uint32_t crc, const uint8_
 uint32_t shmf_crc32c_copy_in(uint32_t crc, const uint8_t *hdr, unsigned char *dst, const void *src,
                              size_t n)
 {
-#if defined(HW)
+#if defined(SHMF_CRC_HW)
 	if (shmf_crc32c_hw_available()) /* GCOVR_EXCL_BR_LINE: one side a CPU; see crc32c_table */
 		return copy_in_hw(crc, hdr, dst, src, n);
 #endif
@@ -354,7 +274,7 @@ uint32_t shmf_crc32c_copy_in(uint32_t crc, const uint8_t *hdr, unsigned char *ds
 uint32_t shmf_crc32c_copy_out(uint32_t crc, const uint8_t *hdr, void *dst, const unsigned char *src,
                               size_t n)
 {
-#if defined(HW)
+#if defined(SHMF_CRC_HW)
 	if (shmf_crc32c_hw_available()) /* GCOVR_EXCL_BR_LINE: one side a CPU; see crc32c_table */
 		return copy_out_hw(crc, hdr, dst, src, n);
 #endif

@@ -91,6 +91,7 @@ typedef struct shmf_ring {
 	uint64_t mask;
 	uint32_t max_message;
 	int err; /* sticky reject, 0 if none (PROTO 6.4) */
+	int hw;  /* the fast path built for the CRC instruction, which this CPU has (ring.c) */
 	/* private state: the positions are ours, the shared copies are only written (PROTO 6.1) */
 	uint64_t pos;  /* writer: wpos; reader: rpos */
 	uint64_t seq;  /* writer: next seq; reader: expected seq */

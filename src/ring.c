@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include "atomics.h"
+#include "crc32c_hw.h"
 #include "frame_checks.h"
 
 #include <string.h>
@@ -26,6 +27,7 @@ void shmf_ring_bind(shmf_ring *r, unsigned char *base, unsigned ring, const shmf
 	r->cap = g->cap[ring];
 	r->mask = g->cap[ring] - 1u;
 	r->max_message = g->max_message;
+	r->hw = shmf_crc32c_hw_available();
 }
 
 static int reject(shmf_ring *r, int err, int reader)
@@ -135,22 +137,111 @@ int shmf_ring_reader_attach(shmf_ring *r)
 	return 0;
 }
 
+/* ---- the fast path's two builds ------------------------------------------------------------ */
+
+/* The writer's and the reader's bodies below are written once and compiled twice (issue #8):
+ * into write_hw/read_hw/peek_hw, built for the CRC instruction with the checksum of the header and
+ * of a short payload inline (crc32c_hw.h), and into portable functions that call crc32c.c.
+ * shmf_ring_bind() picks one per ring, once. At 64 B a call into crc32c.c, its CPU check and a
+ * private header buffer cost more than the copy. Rare steps (the end of a lap, a refresh of the
+ * peer's position, PAD frames, rejects) stay out of line in both. */
+#define INLINE __attribute__((always_inline)) static inline
+#define COLD   __attribute__((noinline, cold)) static
+
+/* A frame header as three little-endian words, private (PROTO 4): crc | length << 32, seq,
+ * type | flags << 16 | pos << 32. */
+typedef struct hdr_words {
+	uint64_t w0, w1, w2;
+} hdr_words;
+
+static void words_to_raw(const hdr_words *hw, uint8_t raw[SHMF_FRAME_HEADER])
+{
+	uint64_t w[3] = {SHMF_LE64(hw->w0), SHMF_LE64(hw->w1), SHMF_LE64(hw->w2)};
+
+	memcpy(raw, w, sizeof w);
+}
+
+/* The CRC of a frame (PROTO 4) whose header is h (its crc field ignored) and whose payload is the
+ * n bytes at src. m says whose bytes they are: SHMF_PASS_COPY_IN the caller's, copied into the
+ * ring at dst on the way (the writer); SHMF_PASS_COPY_OUT the peer's, copied out to dst (the
+ * reader; the CRC is that of the copy); SHMF_PASS_SHARED the peer's, checked in place (peek);
+ * SHMF_PASS_CRC ours, in the ring (the zero-copy commit). */
+INLINE uint32_t frame_crc(int hw, const hdr_words *h, unsigned char *dst, const unsigned char *src,
+                          size_t n, enum shmf_pass m)
+{
+	uint8_t raw[SHMF_FRAME_HEADER];
+	const uint8_t *hdr = raw;
+	uint32_t crc = 0;
+
+#if defined(SHMF_CRC_HW) && !defined(SHMF_FUZZ_HOSTILE_LOADS)
+	if (hw) {
+		shmf_crc_reg c = shmf_crc_hw_header(~(uint32_t)0, h->w0, h->w1, h->w2);
+		if (n < SHMF_CRC_INLINE_MAX)
+			return ~(uint32_t)shmf_crc_hw_short(
+			        c, dst, src, n, m == SHMF_PASS_CRC ? SHMF_PASS_SHARED : m);
+		crc = ~(uint32_t)c;
+		hdr = NULL;
+	} else
+#else
+	(void)hw;
+#endif
+	{
+		words_to_raw(h, raw);
+	}
+	switch (m) {
+	case SHMF_PASS_COPY_IN: return shmf_sh_copy_in_crc(crc, hdr, dst, src, n);
+	case SHMF_PASS_COPY_OUT: return shmf_sh_copy_out_crc(crc, hdr, dst, src, n);
+	case SHMF_PASS_SHARED: return shmf_sh_copy_out_crc(crc, hdr, NULL, src, n);
+	default: return shmf_sh_own_crc(crc, hdr, src, n);
+	}
+}
+
 /* ---- writer -------------------------------------------------------------------------------- */
 
 /* PROTO 5.2 steps 3 and 4 for a frame of `size` bytes already written at pos. */
-static void publish(shmf_ring *r, uint64_t size)
+static inline void publish(shmf_ring *r, uint64_t size)
 {
-	r->seq++;
-	shmf_sh_store_release64(r->ctl + SHMF_C_WSEQ, r->seq);
+	unsigned char *ctl = r->ctl;
+	uint64_t seq = r->seq + 1u, pos = r->pos + size;
+
+	r->seq = seq;
+	r->pos = pos;
+	shmf_sh_store_release64(ctl + SHMF_C_WSEQ, seq);
 	SHMF_KILL_POINT(SHMF_KP_SEQ_PUBLISHED);
-	r->pos += size;
-	/* Release: pairs with the acquire load of wpos in next_frame() and the attaches. */
-	shmf_sh_store_release64(r->ctl + SHMF_C_WPOS, r->pos);
+	/* Release: pairs with the acquire load of wpos in refresh_data() and the attaches. */
+	shmf_sh_store_release64(ctl + SHMF_C_WPOS, pos);
 }
 
-/* PROTO 5.2 steps 1 and 2: room for a frame of len bytes, the lap ended if needed. On success
- * *payload is where the payload goes, at pos + 24. */
-static inline int reserve(shmf_ring *r, size_t len, unsigned char **payload)
+/* The cached snapshot of rpos showed too little room for `need` bytes: take a fresh one. */
+COLD int refresh_room(shmf_ring *r, uint64_t need)
+{
+	/* Acquire: pairs with the release of rpos in consume(). */
+	uint64_t rd = shmf_sh_load_acquire64(r->ctl + SHMF_C_RPOS);
+	int rc = check_positions(r, r->pos, rd);
+
+	if (rc != 0)
+		return reject(r, rc, 0);
+	r->peer = rd;
+	return r->pos + need - rd > r->cap ? SHMF_EAGAIN : 0;
+}
+
+/* End the lap (PROTO 5.2 step 1): a PAD frame over the tail, or a skip when it is too short. */
+COLD void end_lap(shmf_ring *r, uint64_t tail)
+{
+	if (tail >= SHMF_FRAME_HEADER) {
+		uint8_t raw[SHMF_FRAME_HEADER];
+		shmf_frame_hdr_encode(raw, SHMF_TYPE_PAD, (uint32_t)(tail - SHMF_FRAME_HEADER),
+		                      r->seq, r->pos, NULL);
+		shmf_sh_copy_in(r->data + (r->pos & r->mask), raw, sizeof raw);
+		SHMF_KILL_POINT(SHMF_KP_PAD);
+		publish(r, tail);
+	} else {
+		r->pos += tail;
+	}
+}
+
+/* PROTO 5.2 steps 1 and 2: room at r->pos for a frame of len bytes, the lap ended if needed. */
+INLINE int room(shmf_ring *r, size_t len)
 {
 	if (r->err != 0)
 		return r->err;
@@ -165,72 +256,44 @@ static inline int reserve(shmf_ring *r, size_t len, unsigned char **payload)
 
 	/* The cached snapshot of rpos first: it only lags, so room it shows is really free. */
 	if (r->pos + need - r->peer > r->cap) {
-		/* Acquire: pairs with the release of rpos in consume(). */
-		uint64_t rd = shmf_sh_load_acquire64(r->ctl + SHMF_C_RPOS);
-		int rc = check_positions(r, r->pos, rd);
+		int rc = refresh_room(r, need);
 		if (rc != 0)
-			return reject(r, rc, 0);
-		r->peer = rd;
-		if (r->pos + need - rd > r->cap)
-			return SHMF_EAGAIN;
+			return rc;
 	}
-	if (size > tail) {
-		/* End the lap (PROTO 5.2 step 1). */
-		if (tail >= SHMF_FRAME_HEADER) {
-			uint8_t raw[SHMF_FRAME_HEADER];
-			shmf_frame_hdr_encode(raw, SHMF_TYPE_PAD,
-			                      (uint32_t)(tail - SHMF_FRAME_HEADER), r->seq, r->pos,
-			                      NULL);
-			shmf_sh_copy_in(r->data + (r->pos & r->mask), raw, sizeof raw);
-			SHMF_KILL_POINT(SHMF_KP_PAD);
-			publish(r, tail);
-		} else {
-			r->pos += tail;
-		}
-	}
-	r->pending = 1;
-	r->pend_len = len;
-	*payload = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	if (size > tail)
+		end_lap(r, tail);
 	SHMF_KILL_POINT(SHMF_KP_AFTER_RESERVE);
 	return 0;
 }
 
 int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
 {
-	return reserve(r, len, payload);
+	int rc = room(r, len);
+
+	if (rc != 0)
+		return rc;
+	r->pending = 1;
+	r->pend_len = len;
+	*payload = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	return 0;
 }
 
-/* The private header of a MSG frame at pos (PROTO 4), its crc field still 0: the CRC is computed
- * with the payload copy, which starts from these bytes. */
-static inline void msg_header(uint8_t raw[SHMF_FRAME_HEADER], uint64_t len, uint64_t seq,
-                              uint64_t pos)
+/* The header of a MSG frame of len bytes at r->pos (PROTO 4), its crc field 0. */
+INLINE hdr_words msg_words(const shmf_ring *r, uint64_t len)
 {
-	uint64_t w0 = SHMF_LE64(len << 32); /* crc 0, length */
-	uint64_t w1 = SHMF_LE64(seq);
-	uint64_t w2 =
-	        SHMF_LE64((uint64_t)SHMF_TYPE_MSG | (uint64_t)(uint32_t)pos << 32); /* flags 0 */
+	hdr_words h = {len << 32, r->seq,
+	               (uint64_t)SHMF_TYPE_MSG | (uint64_t)(uint32_t)r->pos << 32};
 
-	memcpy(raw + SHMF_F_CRC, &w0, 8);
-	memcpy(raw + SHMF_F_SEQ, &w1, 8);
-	memcpy(raw + SHMF_F_TYPE, &w2, 8);
+	return h;
 }
 
-/* PROTO 5.2 steps 3-5 for the frame reserved at pos, whose payload (len bytes) is in place and
- * whose header is raw with the frame's CRC: write the header and the zero padding, publish, and
- * wake a reader that sleeps. */
-static void commit(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], size_t len, uint32_t crc)
+/* PROTO 5.2 steps 3-5 for the frame at f, whose payload and alignment bytes are in place: write
+ * the header with its CRC, publish, and wake a reader that sleeps. */
+INLINE void finish(shmf_ring *r, unsigned char *f, const hdr_words *h, uint32_t crc, uint64_t size)
 {
-	unsigned char *dst = r->data + (r->pos & r->mask);
-	uint64_t size = shmf_frame_size(len);
-	static const uint8_t zeros[SHMF_FRAME_ALIGN];
-	uint32_t le = SHMF_LE32(crc);
-
-	memcpy(raw + SHMF_F_CRC, &le, 4);
-	shmf_sh_copy_in(dst, raw, SHMF_FRAME_HEADER);
-	/* Zero the alignment bytes, so nothing stale or private rides along (PROTO 4). */
-	shmf_sh_copy_in(dst + SHMF_FRAME_HEADER + len, zeros,
-	                (size_t)(size - SHMF_FRAME_HEADER - len));
-	r->pending = 0;
+	shmf_sh_store_relaxed64(f + SHMF_F_SEQ, h->w1);
+	shmf_sh_store_relaxed64(f + SHMF_F_TYPE, h->w2);
+	shmf_sh_store_relaxed64(f + SHMF_F_CRC, h->w0 | crc);
 	SHMF_KILL_POINT(SHMF_KP_BEFORE_PUBLISH);
 	publish(r, size);
 	shmf_ring_wake(r->ctl + SHMF_C_RWAIT);
@@ -238,157 +301,284 @@ static void commit(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], size_t len, uin
 
 /* Zero-copy: the payload is already in the ring. Its CRC is computed where it sits: the bytes are
  * ours, and a peer that changes them only spoils its own frame. */
-int shmf_ring_commit(shmf_ring *r, size_t len)
+INLINE int commit_body(shmf_ring *r, size_t len, int hw)
 {
-	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
+	static const uint8_t zeros[SHMF_FRAME_ALIGN];
 
 	if (!r->pending)
 		return SHMF_ESTATE;
 	if (len > r->pend_len)
 		return SHMF_EINVAL;
-	unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
-	msg_header(raw, len, r->seq, r->pos);
-	commit(r, raw, len, shmf_sh_own_crc(0, raw, p, len));
+
+	unsigned char *f = r->data + (r->pos & r->mask);
+	uint64_t size = shmf_frame_size(len);
+	hdr_words h = msg_words(r, len);
+	/* Zero the alignment bytes, so nothing stale or private rides along (PROTO 4). */
+	shmf_sh_copy_in(f + SHMF_FRAME_HEADER + len, zeros,
+	                (size_t)(size - SHMF_FRAME_HEADER - len));
+	r->pending = 0;
+	finish(r, f, &h, frame_crc(hw, &h, NULL, f + SHMF_FRAME_HEADER, len, SHMF_PASS_CRC), size);
 	return 0;
 }
 
 /* Copying send: the payload is copied from the caller's private buffer into the ring and
  * checksummed in the same pass (each source word loaded once). */
-int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
+INLINE int write_body(shmf_ring *r, const void *msg, size_t len, int hw)
 {
-	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
-	unsigned char *p;
-	uint32_t crc;
-	int rc = reserve(r, len, &p);
+	int rc = room(r, len);
 
 	if (rc != 0)
 		return rc;
-	msg_header(raw, len, r->seq, r->pos);
+
+	unsigned char *f = r->data + (r->pos & r->mask);
+	uint64_t size = shmf_frame_size(len);
+	hdr_words h = msg_words(r, len);
+	uint32_t crc;
+	/* The alignment bytes are the end of the frame's last word: zero it first, and the payload
+	 * then covers all but them (PROTO 4). */
+	if (size != SHMF_FRAME_HEADER + len)
+		shmf_sh_store_relaxed64(f + size - 8u, 0);
 #if defined(SHMF_KILL_POINTS) && SHMF_KILL_POINTS
-	crc = shmf_sh_copy_in_crc(0, raw, p, msg, len / 2);
+	/* Two passes, so that a test can stop the writer in the middle. */
+	crc = frame_crc(hw, &h, f + SHMF_FRAME_HEADER, msg, len / 2, SHMF_PASS_COPY_IN);
 	SHMF_KILL_POINT(SHMF_KP_MID_COPY);
-	crc = shmf_sh_copy_in_crc(crc, NULL, p + len / 2, (const unsigned char *)msg + len / 2,
-	                          len - len / 2);
+	crc = shmf_sh_copy_in_crc(crc, NULL, f + SHMF_FRAME_HEADER + len / 2,
+	                          (const unsigned char *)msg + len / 2, len - len / 2);
 #else
-	crc = shmf_sh_copy_in_crc(0, raw, p, msg, len);
+	crc = frame_crc(hw, &h, f + SHMF_FRAME_HEADER, msg, len, SHMF_PASS_COPY_IN);
 #endif
-	commit(r, raw, len, crc);
+	finish(r, f, &h, crc, size);
 	return 0;
+}
+
+#if defined(SHMF_CRC_HW)
+SHMF_HW static int write_hw(shmf_ring *r, const void *msg, size_t len)
+{
+	return write_body(r, msg, len, 1);
+}
+
+SHMF_HW static int commit_hw(shmf_ring *r, size_t len)
+{
+	return commit_body(r, len, 1);
+}
+#endif
+
+__attribute__((noinline)) static int write_any(shmf_ring *r, const void *msg, size_t len)
+{
+	return write_body(r, msg, len, 0);
+}
+
+__attribute__((noinline)) static int commit_any(shmf_ring *r, size_t len)
+{
+	return commit_body(r, len, 0);
+}
+
+int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
+{
+#if defined(SHMF_CRC_HW)
+	if (r->hw)
+		return write_hw(r, msg, len);
+#endif
+	return write_any(r, msg, len);
+}
+
+int shmf_ring_commit(shmf_ring *r, size_t len)
+{
+#if defined(SHMF_CRC_HW)
+	if (r->hw)
+		return commit_hw(r, len);
+#endif
+	return commit_any(r, len);
 }
 
 /* ---- reader -------------------------------------------------------------------------------- */
 
 /* PROTO 5.4: rseq, then rpos with release, then wake a writer that waits for room. */
-static void consume(shmf_ring *r, uint64_t size)
+static inline void consume(shmf_ring *r, uint64_t size)
 {
-	r->seq++;
-	r->pos += size;
-	shmf_sh_store_relaxed64(r->ctl + SHMF_C_RSEQ, r->seq);
+	unsigned char *ctl = r->ctl;
+	uint64_t seq = r->seq + 1u, pos = r->pos + size;
+
+	r->seq = seq;
+	r->pos = pos;
+	shmf_sh_store_relaxed64(ctl + SHMF_C_RSEQ, seq);
 	SHMF_KILL_POINT(SHMF_KP_CONSUME);
-	/* Release: pairs with the acquire load of rpos in shmf_ring_reserve() and the attaches; it
+	/* Release: pairs with the acquire load of rpos in refresh_room() and the attaches; it
 	 * also keeps the rseq store before it (PROTO 7, reader repair). */
-	shmf_sh_store_release64(r->ctl + SHMF_C_RPOS, r->pos);
-	shmf_ring_wake(r->ctl + SHMF_C_WWAIT);
+	shmf_sh_store_release64(ctl + SHMF_C_RPOS, pos);
+	shmf_ring_wake(ctl + SHMF_C_WWAIT);
 }
 
-/* P1, P2, R1-R6: find the next frame and check its header. On success the private header copy
- * is in raw/h, and *tail is the room from the frame to the end of the data area. */
-static inline int next_frame(shmf_ring *r, uint8_t raw[SHMF_FRAME_HEADER], shmf_frame_hdr *h,
-                             uint64_t *tail)
+/* R4-R6 on a header that is not a plain MSG, and a PAD frame's own checks (R8, R9): 0 when it was
+ * a good PAD, now consumed, else the reject. */
+COLD int not_a_msg(shmf_ring *r, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t tail,
+                   uint64_t avail)
+{
+	hdr_words w = {w0, w1, w2};
+	uint8_t raw[SHMF_FRAME_HEADER];
+	shmf_frame_hdr h;
+	int rc;
+
+	shmf_frame_hdr_from_words(w0, w1, w2, &h);
+	if ((rc = shmf_frame_check_type_inl(&h)) != 0 ||                              /* R4, R5 */
+	    (rc = shmf_frame_check_length_inl(&h, tail, avail, r->max_message)) != 0) /* R6 */
+		return reject(r, rc, 1);
+	/* A PAD frame: its CRC covers the header only. */
+	words_to_raw(&w, raw);
+	if ((rc = shmf_frame_check_crc(&h, raw, NULL)) != 0 ||
+	    (rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
+		return reject(r, rc, 1);
+	consume(r, tail);
+	return 0;
+}
+
+/* A new snapshot of wpos, as the cached one is used up: P1, P2, then R1. */
+INLINE int refresh_data(shmf_ring *r)
+{
+	/* Acquire: pairs with the release of wpos in publish(). */
+	uint64_t w = shmf_sh_load_acquire64(r->ctl + SHMF_C_WPOS);
+
+	if ((w & 7u) != 0)
+		return reject(r, SHMF_EALIGN, 1); /* P1 */
+	if (w - r->pos > r->cap)
+		return reject(r, SHMF_EPOS, 1); /* P2 */
+	r->peer = w;
+	return w == r->pos ? SHMF_EAGAIN : 0; /* R1 */
+}
+
+/* P1, P2, R1-R6: find the next MSG frame, consuming PAD frames and skipping short tails on the
+ * way, and check its header, copied once into *w. On success *size is the frame's size. */
+INLINE int next_frame(shmf_ring *r, hdr_words *w, uint64_t *size)
 {
 	int rc;
 
 	if (r->err != 0)
 		return r->err;
 	for (;;) {
+		if (r->peer == r->pos && (rc = refresh_data(r)) != 0)
+			return rc;
 		uint64_t avail = r->peer - r->pos;
-		if (avail == 0) {
-			/* Acquire: pairs with the release of wpos in publish(). */
-			uint64_t w = shmf_sh_load_acquire64(r->ctl + SHMF_C_WPOS);
-			if ((w & 7u) != 0)
-				return reject(r, SHMF_EALIGN, 1); /* P1 */
-			if (w - r->pos > r->cap)
-				return reject(r, SHMF_EPOS, 1); /* P2 */
-			r->peer = w;
-			avail = w - r->pos;
-			if (avail == 0)
-				return SHMF_EAGAIN; /* R1 */
-		}
-		uint64_t off = r->pos & r->mask;
-		*tail = r->cap - off;
-		if (*tail < SHMF_FRAME_HEADER) { /* R2 */
-			if (avail < *tail)
+		uint64_t tail = r->cap - (r->pos & r->mask);
+		if (tail < SHMF_FRAME_HEADER) { /* R2 */
+			if (avail < tail)
 				return reject(r, SHMF_EPOS, 1);
-			r->pos += *tail;
+			r->pos += tail;
 			continue;
 		}
 		if (avail < SHMF_FRAME_HEADER)
 			return reject(r, SHMF_EPOS, 1); /* R3 */
-		shmf_sh_copy_out(raw, r->data + off, SHMF_FRAME_HEADER);
-		shmf_frame_hdr_decode_inl(raw, h);
-		if ((rc = shmf_frame_check_type_inl(h)) != 0) /* R4, R5 */
-			return reject(r, rc, 1);
-		if ((rc = shmf_frame_check_length_inl(h, *tail, avail, r->max_message)) !=
-		    0) /* R6 */
-			return reject(r, rc, 1);
-		if (h->type == SHMF_TYPE_MSG)
-			return 0;
-		/* A PAD frame: its CRC covers the header only. */
-		if ((rc = shmf_frame_check_crc(h, raw, NULL)) != 0 ||
-		    (rc = shmf_frame_check_seq(h, r->seq, r->pos)) != 0)
-			return reject(r, rc, 1);
-		consume(r, *tail);
+		shmf_sh_load_frame_header(r->data + (r->pos & r->mask), &w->w0, &w->w1, &w->w2);
+		/* type MSG and flags 0 in one test; anything else is R4, R5 or a PAD */
+		if ((uint32_t)w->w2 != SHMF_TYPE_MSG) {
+			if ((rc = not_a_msg(r, w->w0, w->w1, w->w2, tail, avail)) != 0)
+				return rc;
+			continue;
+		}
+		shmf_frame_hdr h;
+		shmf_frame_hdr_from_words(w->w0, w->w1, w->w2, &h);
+		if ((rc = shmf_frame_check_length_inl(&h, tail, avail, r->max_message)) != 0)
+			return reject(r, rc, 1); /* R6 */
+		*size = shmf_frame_size(h.length);
+		return 0;
 	}
+}
+
+/* R9 on the frame at r->pos, once its CRC matched. */
+INLINE int check_seq(const shmf_ring *r, const hdr_words *w)
+{
+	shmf_frame_hdr h;
+
+	shmf_frame_hdr_from_words(w->w0, w->w1, w->w2, &h);
+	return shmf_frame_check_seq_inl(&h, r->seq, r->pos);
+}
+
+INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
+{
+	hdr_words w;
+	uint64_t size;
+	int rc;
+
+	if (r->pending)
+		return SHMF_ESTATE;
+	if ((rc = next_frame(r, &w, &size)) != 0)
+		return rc;
+	size_t n = (size_t)(w.w0 >> 32);
+	*len = n;
+	if (n > cap)
+		return SHMF_ETOOSMALL; /* R7: the frame stays */
+	/* Copy out, then verify the copy (PROTO 6.1 rule 2): one pass, in which the CRC is taken of
+	 * the very words stored into buf (crc32c_hw.h, atomics.h). R8, then R9. */
+	if (frame_crc(hw, &w, buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, n,
+	              SHMF_PASS_COPY_OUT) != (uint32_t)w.w0)
+		return reject(r, SHMF_ECRC, 1);
+	if ((rc = check_seq(r, &w)) != 0)
+		return reject(r, rc, 1);
+	consume(r, size);
+	return 0;
+}
+
+INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
+{
+	hdr_words w;
+	uint64_t size;
+	int rc;
+
+	if (r->pending)
+		return SHMF_ESTATE;
+	if ((rc = next_frame(r, &w, &size)) != 0)
+		return rc;
+	size_t n = (size_t)(w.w0 >> 32);
+	const unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	/* Verified in place (the trust rule of shmf_peek): each shared byte fetched once. */
+	if (frame_crc(hw, &w, NULL, p, n, SHMF_PASS_SHARED) != (uint32_t)w.w0)
+		return reject(r, SHMF_ECRC, 1);
+	if ((rc = check_seq(r, &w)) != 0)
+		return reject(r, rc, 1);
+	r->pending = 1;
+	r->pend_len = n;
+	*msg = p;
+	*len = n;
+	return 0;
+}
+
+#if defined(SHMF_CRC_HW)
+SHMF_HW static int read_hw(shmf_ring *r, void *buf, size_t cap, size_t *len)
+{
+	return read_body(r, buf, cap, len, 1);
+}
+
+SHMF_HW static int peek_hw(shmf_ring *r, const void **msg, size_t *len)
+{
+	return peek_body(r, msg, len, 1);
+}
+#endif
+
+__attribute__((noinline)) static int read_any(shmf_ring *r, void *buf, size_t cap, size_t *len)
+{
+	return read_body(r, buf, cap, len, 0);
+}
+
+__attribute__((noinline)) static int peek_any(shmf_ring *r, const void **msg, size_t *len)
+{
+	return peek_body(r, msg, len, 0);
 }
 
 int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 {
-	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
-	shmf_frame_hdr h;
-	uint64_t tail;
-	int rc;
-
-	if (r->pending)
-		return SHMF_ESTATE;
-	if ((rc = next_frame(r, raw, &h, &tail)) != 0)
-		return rc;
-	*len = h.length;
-	if (h.length > cap)
-		return SHMF_ETOOSMALL; /* R7: the frame stays */
-	/* Copy out, then verify the copy (PROTO 6.1 rule 2): one pass, in which the CRC is taken of
-	 * the very words stored into buf (atomics.h). R8, then R9. */
-	uint32_t crc = shmf_sh_copy_out_crc(
-	        0, raw, buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, h.length);
-	if (crc != h.crc)
-		return reject(r, SHMF_ECRC, 1);
-	if ((rc = shmf_frame_check_seq_inl(&h, r->seq, r->pos)) != 0)
-		return reject(r, rc, 1);
-	consume(r, shmf_frame_size(h.length));
-	return 0;
+#if defined(SHMF_CRC_HW)
+	if (r->hw)
+		return read_hw(r, buf, cap, len);
+#endif
+	return read_any(r, buf, cap, len);
 }
 
 int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 {
-	_Alignas(8) uint8_t raw[SHMF_FRAME_HEADER];
-	shmf_frame_hdr h;
-	uint64_t tail;
-	int rc;
-
-	if (r->pending)
-		return SHMF_ESTATE;
-	if ((rc = next_frame(r, raw, &h, &tail)) != 0)
-		return rc;
-	const unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
-	/* Verified in place (the trust rule of shmf_peek): each shared byte fetched once. */
-	if (shmf_sh_copy_out_crc(0, raw, NULL, p, h.length) != h.crc)
-		return reject(r, SHMF_ECRC, 1);
-	if ((rc = shmf_frame_check_seq(&h, r->seq, r->pos)) != 0)
-		return reject(r, rc, 1);
-	r->pending = 1;
-	r->pend_len = h.length;
-	*msg = p;
-	*len = h.length;
-	return 0;
+#if defined(SHMF_CRC_HW)
+	if (r->hw)
+		return peek_hw(r, msg, len);
+#endif
+	return peek_any(r, msg, len);
 }
 
 int shmf_ring_release(shmf_ring *r)

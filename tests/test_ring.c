@@ -978,7 +978,7 @@ START_TEST(test_new_writer_reuses_the_seq_of_a_frame_that_was_never_published)
 	write_n(&im, 2, 40, 0);
 	die_before_publishing(&im, 40, 2);
 	ck_assert_uint_eq(shared_wseq(&im), 3);
-	shmf_ring_bind(&nw, im.base, 0, &im.g);
+	tu_ring_bind(&nw, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&nw), 0);
 	ck_assert_uint_eq(nw.pos, 128);
 	ck_assert_uint_eq(nw.seq, 2); /* repaired */
@@ -1003,7 +1003,7 @@ START_TEST(test_new_writer_repair_looks_past_a_skipped_short_tail)
 		read_k(&im.r0, 56, k);
 	die_before_publishing(&im, 56, 3); /* its frame went to 256, after the 16-byte skip */
 	ck_assert_uint_eq(shared_wpos(&im), 240);
-	shmf_ring_bind(&nw, im.base, 0, &im.g);
+	tu_ring_bind(&nw, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&nw), 0);
 	ck_assert_uint_eq(nw.seq, 3);
 	write_k(&nw, 56, 103);
@@ -1024,7 +1024,7 @@ START_TEST(test_new_reader_redelivers_a_message_whose_rpos_store_was_lost)
 	ck_assert_uint_eq(shared_rseq(&im), 1);
 	/* the reader died after storing rseq = 1 and before storing rpos = 64 */
 	tu_set64(ctl(&im), SHMF_C_RPOS, 0);
-	shmf_ring_bind(&nr, im.base, 0, &im.g);
+	tu_ring_bind(&nr, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_reader_attach(&nr), 0);
 	ck_assert_uint_eq(nr.pos, 0);
 	ck_assert_uint_eq(nr.seq, 0); /* repaired */
@@ -1048,7 +1048,7 @@ START_TEST(test_new_reader_does_not_redeliver_a_frame_consumed_a_lap_ago)
 	read_k(&im.r0, 232, 0);                 /* rpos 256, rseq 1 */
 	/* wpos claims a second lap while offset 0 still holds frame 0 (seq rseq - 1, stamp 0) */
 	tu_set64(ctl(&im), SHMF_C_WPOS, 512);
-	shmf_ring_bind(&nr, im.base, 0, &im.g);
+	tu_ring_bind(&nr, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_reader_attach(&nr), 0);
 	ck_assert_uint_eq(nr.seq, 1); /* no repair: the stamp says 0, not 256 */
 	ck_assert_int_eq(shmf_ring_read(&nr, buf, sizeof buf, &n), SHMF_ESEQ);
@@ -1065,8 +1065,8 @@ START_TEST(test_attach_on_a_clean_ring_continues_the_sequence_without_repair)
 	write_n(&im, 3, 40, 0);
 	read_k(&im.r0, 40, 0);
 	read_k(&im.r0, 40, 1);
-	shmf_ring_bind(&nw, im.base, 0, &im.g);
-	shmf_ring_bind(&nr, im.base, 0, &im.g);
+	tu_ring_bind(&nw, im.base, 0, &im.g);
+	tu_ring_bind(&nr, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&nw), 0);
 	ck_assert_int_eq(shmf_ring_reader_attach(&nr), 0);
 	ck_assert_uint_eq(nw.pos, 192);
@@ -1077,8 +1077,8 @@ START_TEST(test_attach_on_a_clean_ring_continues_the_sequence_without_repair)
 	read_k(&nr, 40, 2);
 	read_k(&nr, 40, 3);
 	/* fully drained, the ring wrapped: attach again */
-	shmf_ring_bind(&nw, im.base, 0, &im.g);
-	shmf_ring_bind(&nr, im.base, 0, &im.g);
+	tu_ring_bind(&nw, im.base, 0, &im.g);
+	tu_ring_bind(&nr, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&nw), 0);
 	ck_assert_int_eq(shmf_ring_reader_attach(&nr), 0);
 	ck_assert_uint_eq(nw.seq, 4);
@@ -1103,7 +1103,7 @@ static void clean_attach_after_lap_sized_frame(size_t max_message, size_t len)
 	write_n(&im, 1, len, 0);
 	read_k(&im.r0, len, 0);
 	ck_assert_uint_eq(shared_wseq(&im), 1);
-	shmf_ring_bind(&nw, im.base, 0, &im.g);
+	tu_ring_bind(&nw, im.base, 0, &im.g);
 	ck_assert_int_eq(shmf_ring_writer_attach(&nw), 0);
 	ck_assert_msg(nw.seq == 1,
 	              "a clean writer attach took seq %" PRIu64 " for its next frame, "
@@ -1212,5 +1212,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	return tu_main(ring_suite());
+	return tu_main_both_paths(ring_suite);
 }

@@ -156,7 +156,7 @@ START_TEST(test_encoder_header_validates)
 }
 END_TEST
 
-int main(void)
+static Suite *vectors_suite(void)
 {
 	Suite *s = suite_create("vectors");
 	TCase *tc = tcase_create("vectors");
@@ -170,5 +170,10 @@ int main(void)
 	tcase_add_test(tc, test_reader_decodes_encoder_image);
 	tcase_add_test(tc, test_encoder_header_validates);
 	suite_add_tcase(s, tc);
-	return tu_main(s);
+	return s;
+}
+
+int main(void)
+{
+	return tu_main_both_paths(vectors_suite);
 }
