@@ -233,8 +233,9 @@ static void op_write(fz_state *s)
 static void op_reserve(fz_state *s)
 {
 	size_t n = take(2) % (s->g.max_message + 2u);
-	unsigned char *p = NULL;
-	int rc = shmf_ring_reserve(&s->wr, n, &p);
+	void *v = NULL;
+	int rc = shmf_ring_reserve(&s->wr, n, &v);
+	unsigned char *p = v;
 
 	writer_result(s, rc, "reserve");
 	if (rc == 0) {

@@ -100,8 +100,9 @@ static void drain_and_write(unsigned char *img, const shmf_geom *g, const fz_geo
 		for (size_t i = 0; i < n; i++)
 			msg[i] = (uint8_t)(i * 31u + ring);
 		if (flags & 4u) {
-			unsigned char *dst = NULL;
-			rc = shmf_ring_reserve(&w, n, &dst);
+			void *v = NULL;
+			rc = shmf_ring_reserve(&w, n, &v);
+			unsigned char *dst = v;
 			if (rc == 0) {
 				FZ_CHECK(dst >= w.data + FZ_FRAME_HDR && dst + n <= w.data + w.cap,
 				         "reserve outside the data area");

@@ -110,11 +110,15 @@ static int bind_rings(shmf_channel *ch)
 	ch->has_rx = in < ch->g.ring_count;
 	if (ch->has_tx) {
 		shmf_ring_bind(&ch->tx, ch->base, out, &ch->g);
+		if (ch->guard >= 0)
+			ch->tx.trip = shmf_os_guard_flag(ch->guard);
 		if ((rc = shmf_ring_writer_attach(&ch->tx)) != 0)
 			return rc;
 	}
 	if (ch->has_rx) {
 		shmf_ring_bind(&ch->rx, ch->base, in, &ch->g);
+		if (ch->guard >= 0)
+			ch->rx.trip = shmf_os_guard_flag(ch->guard);
 		if ((rc = shmf_ring_reader_attach(&ch->rx)) != 0)
 			return rc;
 		/* We only ever read the data area of the ring we read: map it read-only, so that a
@@ -607,108 +611,104 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	return 0;
 }
 
-/* The slow paths: the first try found no room or no data, and the caller will wait. Kept out of
- * line so that the fast path (one try that succeeds) carries no waiting state (issue #8). */
-__attribute__((noinline)) static int send_wait(shmf_channel *ch, const void *msg, size_t len,
-                                               int timeout_ms)
+/* The calls with a timeout: a first try, then waiting. Out of line, so that a call that does not
+ * wait (timeout 0) is one check and a jump into ring.c, and so that the waiting state stays out
+ * of the first try's way (issue #8). Each ring call tests the SIGBUS guard itself (internal.h);
+ * an error of wait_step() is checked against it here, as the wait read the mapping too. */
+__attribute__((noinline)) static int send_timed(shmf_channel *ch, const void *msg, size_t len,
+                                                int timeout_ms)
 {
 	waiter w;
-	int rc;
+	int rc = shmf_ring_write(&ch->tx, msg, len);
 
+	if (rc != SHMF_EAGAIN)
+		return rc;
 	waiter_init(&w, timeout_ms);
 	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
 		rc = shmf_ring_write(&ch->tx, msg, len);
 		if (rc != SHMF_EAGAIN)
-			break;
+			return rc;
 	}
-	return rc;
+	return trip_check(ch, &ch->tx, rc);
 }
 
-__attribute__((noinline)) static int reserve_wait(shmf_channel *ch, size_t len, unsigned char **p,
-                                                  int timeout_ms)
+__attribute__((noinline)) static int reserve_timed(shmf_channel *ch, size_t len, void **buf,
+                                                   int timeout_ms)
 {
 	waiter w;
-	int rc;
+	int rc = shmf_ring_reserve(&ch->tx, len, buf);
 
+	if (rc != SHMF_EAGAIN)
+		return rc;
 	waiter_init(&w, timeout_ms);
 	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-		rc = shmf_ring_reserve(&ch->tx, len, p);
+		rc = shmf_ring_reserve(&ch->tx, len, buf);
 		if (rc != SHMF_EAGAIN)
-			break;
+			return rc;
 	}
-	return rc;
-}
-
-__attribute__((noinline)) static int recv_wait(shmf_channel *ch, void *buf, size_t cap, size_t *n,
-                                               int timeout_ms)
-{
-	waiter w;
-	int rc;
-
-	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-		rc = shmf_ring_read(&ch->rx, buf, cap, n);
-		if (rc != SHMF_EAGAIN)
-			break;
-	}
-	return rc;
-}
-
-__attribute__((noinline)) static int peek_wait(shmf_channel *ch, const void **p, size_t *n,
-                                               int timeout_ms)
-{
-	waiter w;
-	int rc;
-
-	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-		rc = shmf_ring_peek(&ch->rx, p, n);
-		if (rc != SHMF_EAGAIN)
-			break;
-	}
-	return rc;
-}
-
-/* The rest of shmf_send after a first try that did not succeed: wait for room if the timeout
- * allows, and retry. */
-__attribute__((noinline)) static int send_slow(shmf_channel *ch, const void *msg, size_t len,
-                                               int timeout_ms, int rc)
-{
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = send_wait(ch, msg, len, timeout_ms);
 	return trip_check(ch, &ch->tx, rc);
+}
+
+/* hot (shmf_set_batch) is 1 after a receive that found its message without waiting: a first
+ * try that succeeds sets it, and wait_step() clears it. */
+__attribute__((noinline)) static int recv_timed(shmf_channel *ch, void *buf, size_t cap,
+                                                size_t *len, int timeout_ms)
+{
+	waiter w;
+	int rc = shmf_ring_read(&ch->rx, buf, cap, len);
+
+	if (rc != SHMF_EAGAIN) {
+		ch->hot = rc == 0;
+		return rc;
+	}
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+		rc = shmf_ring_read(&ch->rx, buf, cap, len);
+		if (rc != SHMF_EAGAIN)
+			return rc;
+	}
+	return trip_check(ch, &ch->rx, rc);
+}
+
+__attribute__((noinline)) static int peek_timed(shmf_channel *ch, const void **msg, size_t *len,
+                                                int timeout_ms)
+{
+	waiter w;
+	int rc = shmf_ring_peek(&ch->rx, msg, len);
+
+	if (rc != SHMF_EAGAIN) {
+		ch->hot = rc == 0;
+		return rc;
+	}
+	waiter_init(&w, timeout_ms);
+	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
+		rc = shmf_ring_peek(&ch->rx, msg, len);
+		if (rc != SHMF_EAGAIN)
+			return rc;
+	}
+	return trip_check(ch, &ch->rx, rc);
 }
 
 int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 {
-	int rc;
-
 	if (ch == NULL || (msg == NULL && len != 0) || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	rc = shmf_ring_write(&ch->tx, msg, len);
-	if (rc != 0)
-		return send_slow(ch, msg, len, timeout_ms, rc);
-	return trip_check(ch, &ch->tx, 0);
+	if (timeout_ms != 0)
+		return send_timed(ch, msg, len, timeout_ms);
+	return shmf_ring_write(&ch->tx, msg, len);
 }
 
 int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
 {
-	unsigned char *p = NULL;
-	int rc;
-
 	if (ch == NULL || buf == NULL || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	rc = shmf_ring_reserve(&ch->tx, len, &p);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = reserve_wait(ch, len, &p, timeout_ms);
-	rc = trip_check(ch, &ch->tx, rc);
-	if (rc == 0)
-		*buf = p;
-	return rc;
+	if (timeout_ms != 0)
+		return reserve_timed(ch, len, buf, timeout_ms);
+	return shmf_ring_reserve(&ch->tx, len, buf);
 }
 
 int shmf_commit(shmf_channel *ch, size_t len)
@@ -717,61 +717,36 @@ int shmf_commit(shmf_channel *ch, size_t len)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	return trip_check(ch, &ch->tx, shmf_ring_commit(&ch->tx, len));
-}
-
-/* The rest of shmf_recv after a first try that did not succeed (n: what it said of the length). */
-__attribute__((noinline)) static int recv_slow(shmf_channel *ch, void *buf, size_t cap, size_t *len,
-                                               int timeout_ms, int rc, size_t n)
-{
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = recv_wait(ch, buf, cap, &n, timeout_ms); /* clears ch->hot */
-	else
-		ch->hot = 0;
-	rc = trip_check(ch, &ch->rx, rc);
-	if (rc == 0 || rc == SHMF_ETOOSMALL)
-		*len = n;
-	return rc;
+	return shmf_ring_commit(&ch->tx, len);
 }
 
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
-	size_t n = 0;
 	int rc;
 
 	if (ch == NULL || len == NULL || (buf == NULL && cap != 0) || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	rc = shmf_ring_read(&ch->rx, buf, cap, &n);
-	if (rc != 0)
-		return recv_slow(ch, buf, cap, len, timeout_ms, rc, n);
-	ch->hot = 1;
-	if ((rc = trip_check(ch, &ch->rx, 0)) == 0)
-		*len = n;
+	if (timeout_ms != 0)
+		return recv_timed(ch, buf, cap, len, timeout_ms);
+	rc = shmf_ring_read(&ch->rx, buf, cap, len);
+	ch->hot = rc == 0;
 	return rc;
 }
 
 int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 {
-	const void *p = NULL;
-	size_t n = 0;
 	int rc;
 
 	if (ch == NULL || msg == NULL || len == NULL || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	rc = shmf_ring_peek(&ch->rx, &p, &n);
-	if (rc == SHMF_EAGAIN && timeout_ms != 0)
-		rc = peek_wait(ch, &p, &n, timeout_ms); /* clears ch->hot */
-	else
-		ch->hot = rc == 0;
-	rc = trip_check(ch, &ch->rx, rc);
-	if (rc == 0) {
-		*msg = p;
-		*len = n;
-	}
+	if (timeout_ms != 0)
+		return peek_timed(ch, msg, len, timeout_ms);
+	rc = shmf_ring_peek(&ch->rx, msg, len);
+	ch->hot = rc == 0;
 	return rc;
 }
 
@@ -781,7 +756,7 @@ int shmf_release(shmf_channel *ch)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	return trip_check(ch, &ch->rx, shmf_ring_release(&ch->rx));
+	return shmf_ring_release(&ch->rx);
 }
 
 int shmf_close(shmf_channel *ch)

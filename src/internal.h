@@ -15,8 +15,9 @@
 
 #include "shmframe.h"
 
-#include <stdint.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "layout.h"
 
@@ -97,19 +98,23 @@ typedef struct shmf_ring {
 	uint64_t seq;  /* writer: next seq; reader: expected seq */
 	uint64_t peer; /* latest validated snapshot of the peer's position */
 	/* zero-copy state */
-	int pending;        /* a reserve or peek is outstanding */
-	uint64_t pend_len;  /* reserved or peeked payload length */
-	uint64_t pend_size; /* its frame size */
+	int pending;       /* a reserve or peek is outstanding */
+	uint64_t pend_len; /* reserved or peeked payload length */
+	/* The SIGBUS guard's flag for the mapping (PROTO 9.6), set by its handler when the file
+	 * shrank under us; never NULL (a flag nobody sets when the mapping is not guarded). */
+	atomic_int *trip;
 } shmf_ring;
 
 SHMF_HIDDEN void shmf_ring_bind(shmf_ring *r, unsigned char *base, unsigned ring,
                                 const shmf_geom *g);
+/* Every call below that touches the mapping ends by testing r->trip: a truncation the guard saw
+ * during the call makes its result SHMF_ETRUNCATED, sticky like a reject, and no output is set. */
 /* Attach as this ring's writer or reader: adopt the shared positions, check P1-P2, repair after a
  * dead predecessor (PROTO 7). */
 SHMF_HIDDEN int shmf_ring_writer_attach(shmf_ring *r);
 SHMF_HIDDEN int shmf_ring_reader_attach(shmf_ring *r);
 /* Writer. reserve returns SHMF_EAGAIN when the ring lacks room. */
-SHMF_HIDDEN int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload);
+SHMF_HIDDEN int shmf_ring_reserve(shmf_ring *r, size_t len, void **payload);
 SHMF_HIDDEN int shmf_ring_commit(shmf_ring *r, size_t len);
 SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg,
                                 size_t len); /* reserve+copy+commit */
@@ -163,6 +168,7 @@ SHMF_HIDDEN int shmf_os_guard_install(void);
 SHMF_HIDDEN int shmf_os_guard_remove(void);
 SHMF_HIDDEN int shmf_os_guard_register(unsigned char *base, uint64_t size);
 SHMF_HIDDEN int shmf_os_guard_tripped(int slot);
+SHMF_HIDDEN atomic_int *shmf_os_guard_flag(int slot); /* NULL for -1 */
 SHMF_HIDDEN void shmf_os_guard_unregister(int slot);
 SHMF_HIDDEN int shmf_os_allocate(int fd, uint64_t size);
 SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);

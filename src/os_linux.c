@@ -593,6 +593,11 @@ int shmf_os_guard_tripped(int slot)
 	return slot >= 0 && slot < GUARD_SLOTS && atomic_load(&guard_slots[slot].tripped) != 0;
 }
 
+atomic_int *shmf_os_guard_flag(int slot)
+{
+	return slot >= 0 && slot < GUARD_SLOTS ? &guard_slots[slot].tripped : NULL;
+}
+
 void shmf_os_guard_unregister(int slot)
 {
 	if (slot < 0 || slot >= GUARD_SLOTS)

@@ -19,9 +19,13 @@
 
 #include <string.h>
 
+/* The flag of a ring whose mapping the SIGBUS guard does not cover: nobody sets it. */
+static atomic_int unguarded;
+
 void shmf_ring_bind(shmf_ring *r, unsigned char *base, unsigned ring, const shmf_geom *g)
 {
 	memset(r, 0, sizeof *r);
+	r->trip = &unguarded;
 	r->ctl = base + SHMF_RING_CTL(ring);
 	r->data = base + g->data_off[ring];
 	r->cap = g->cap[ring];
@@ -148,6 +152,17 @@ int shmf_ring_reader_attach(shmf_ring *r)
 #define INLINE __attribute__((always_inline)) static inline
 #define COLD   __attribute__((noinline, cold)) static
 
+/* The end of every call that touched the mapping (internal.h): if the SIGBUS guard caught a
+ * truncation meanwhile, whatever was made of the zero pages it mapped becomes SHMF_ETRUNCATED. */
+INLINE int guarded(shmf_ring *r, int rc)
+{
+	if (atomic_load(r->trip) != 0) {
+		r->err = SHMF_ETRUNCATED;
+		return SHMF_ETRUNCATED;
+	}
+	return rc;
+}
+
 /* A frame header as three little-endian words, private (PROTO 4): crc | length << 32, seq,
  * type | flags << 16 | pos << 32. */
 typedef struct hdr_words {
@@ -266,9 +281,9 @@ INLINE int room(shmf_ring *r, size_t len)
 	return 0;
 }
 
-int shmf_ring_reserve(shmf_ring *r, size_t len, unsigned char **payload)
+int shmf_ring_reserve(shmf_ring *r, size_t len, void **payload)
 {
-	int rc = room(r, len);
+	int rc = guarded(r, room(r, len));
 
 	if (rc != 0)
 		return rc;
@@ -354,23 +369,23 @@ INLINE int write_body(shmf_ring *r, const void *msg, size_t len, int hw)
 #if defined(SHMF_CRC_HW)
 SHMF_HW static int write_hw(shmf_ring *r, const void *msg, size_t len)
 {
-	return write_body(r, msg, len, 1);
+	return guarded(r, write_body(r, msg, len, 1));
 }
 
 SHMF_HW static int commit_hw(shmf_ring *r, size_t len)
 {
-	return commit_body(r, len, 1);
+	return guarded(r, commit_body(r, len, 1));
 }
 #endif
 
 __attribute__((noinline)) static int write_any(shmf_ring *r, const void *msg, size_t len)
 {
-	return write_body(r, msg, len, 0);
+	return guarded(r, write_body(r, msg, len, 0));
 }
 
 __attribute__((noinline)) static int commit_any(shmf_ring *r, size_t len)
 {
-	return commit_body(r, len, 0);
+	return guarded(r, commit_body(r, len, 0));
 }
 
 int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
@@ -492,6 +507,7 @@ INLINE int check_seq(const shmf_ring *r, const hdr_words *w)
 	return shmf_frame_check_seq_inl(&h, r->seq, r->pos);
 }
 
+/* On 0 and SHMF_ETOOSMALL, *len is the message's length. */
 INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 {
 	hdr_words w;
@@ -517,6 +533,7 @@ INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 	return 0;
 }
 
+/* On 0, *msg and *len are the message in place. */
 INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
 {
 	hdr_words w;
@@ -541,26 +558,50 @@ INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
 	return 0;
 }
 
+/* The instances: the body's outputs reach the caller only when the guard saw nothing. */
+INLINE int read_out(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
+{
+	size_t n = 0;
+	int rc = guarded(r, read_body(r, buf, cap, &n, hw));
+
+	if (rc == 0 || rc == SHMF_ETOOSMALL)
+		*len = n;
+	return rc;
+}
+
+INLINE int peek_out(shmf_ring *r, const void **msg, size_t *len, int hw)
+{
+	const void *p = NULL;
+	size_t n = 0;
+	int rc = guarded(r, peek_body(r, &p, &n, hw));
+
+	if (rc == 0) {
+		*msg = p;
+		*len = n;
+	}
+	return rc;
+}
+
 #if defined(SHMF_CRC_HW)
 SHMF_HW static int read_hw(shmf_ring *r, void *buf, size_t cap, size_t *len)
 {
-	return read_body(r, buf, cap, len, 1);
+	return read_out(r, buf, cap, len, 1);
 }
 
 SHMF_HW static int peek_hw(shmf_ring *r, const void **msg, size_t *len)
 {
-	return peek_body(r, msg, len, 1);
+	return peek_out(r, msg, len, 1);
 }
 #endif
 
 __attribute__((noinline)) static int read_any(shmf_ring *r, void *buf, size_t cap, size_t *len)
 {
-	return read_body(r, buf, cap, len, 0);
+	return read_out(r, buf, cap, len, 0);
 }
 
 __attribute__((noinline)) static int peek_any(shmf_ring *r, const void **msg, size_t *len)
 {
-	return peek_body(r, msg, len, 0);
+	return peek_out(r, msg, len, 0);
 }
 
 int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
@@ -587,7 +628,7 @@ int shmf_ring_release(shmf_ring *r)
 		return SHMF_ESTATE;
 	r->pending = 0;
 	consume(r, shmf_frame_size(r->pend_len));
-	return 0;
+	return guarded(r, 0);
 }
 
 /* ---- waiting ------------------------------------------------------------------------------- */

@@ -537,7 +537,7 @@ START_TEST(test_writer_rejects_rpos_ahead_of_wpos_with_epos_once_ring_looks_full
 {
 	tu_image im;
 	uint8_t buf[64];
-	unsigned char *p = NULL;
+	void *p = NULL;
 
 	tu_image_init(&im, 256, 104, 1);
 	tu_fill(buf, 40, SEED, 9);
@@ -615,7 +615,7 @@ START_TEST(test_message_above_max_message_is_refused_with_emsgsize)
 {
 	tu_image im;
 	uint8_t buf[256] = {0};
-	unsigned char *p = NULL;
+	void *p = NULL;
 
 	tu_image_init(&im, 256, 104, 1);
 	ck_assert_int_eq(shmf_ring_write(&im.w0, buf, 105), SHMF_EMSGSIZE);
@@ -823,7 +823,7 @@ END_TEST
 START_TEST(test_reserve_then_shorter_commit_delivers_the_committed_bytes)
 {
 	tu_image im;
-	unsigned char *p = NULL;
+	void *p = NULL;
 
 	tu_image_init(&im, 256, 104, 1);
 	ck_assert_int_eq(shmf_ring_reserve(&im.w0, 100, &p), 0);
@@ -855,7 +855,7 @@ END_TEST
 START_TEST(test_reserve_twice_is_estate)
 {
 	tu_image im;
-	unsigned char *p = NULL, *q = NULL;
+	void *p = NULL, *q = NULL;
 	uint8_t buf[8] = {0};
 
 	tu_image_init(&im, 256, 104, 1);
@@ -872,7 +872,7 @@ END_TEST
 START_TEST(test_commit_longer_than_reserved_is_einval)
 {
 	tu_image im;
-	unsigned char *p = NULL;
+	void *p = NULL;
 
 	tu_image_init(&im, 256, 104, 1);
 	ck_assert_int_eq(shmf_ring_reserve(&im.w0, 16, &p), 0);
