@@ -44,6 +44,17 @@ static inline int shmf_frame_check_type_inl(const shmf_frame_hdr *h)
 	return 0;
 }
 
+/* R6 for a MSG frame of `length` payload bytes (see below). */
+static inline int shmf_frame_check_msg_length_inl(uint32_t length, uint64_t tail, uint64_t avail,
+                                                  uint32_t max_message)
+{
+	uint64_t size = shmf_frame_size(length);
+
+	if (length > max_message || size > tail || size > avail)
+		return SHMF_ELENGTH;
+	return 0;
+}
+
 /* R6. tail: bytes from the frame to the end of the data area; avail: published bytes from the
  * frame on. Both are at most the capacity (2^30), and length < 2^32, so no sum overflows. */
 static inline int shmf_frame_check_length_inl(const shmf_frame_hdr *h, uint64_t tail,
@@ -59,10 +70,7 @@ static inline int shmf_frame_check_length_inl(const shmf_frame_hdr *h, uint64_t 
 			return SHMF_ELENGTH;
 		return 0;
 	}
-	uint64_t size = shmf_frame_size(h->length);
-	if (h->length > max_message || size > tail || size > avail)
-		return SHMF_ELENGTH;
-	return 0;
+	return shmf_frame_check_msg_length_inl(h->length, tail, avail, max_message);
 }
 
 /* R9. The position stamp tells a frame from an older one at the same offset: k laps earlier its

@@ -447,53 +447,59 @@ COLD int not_a_msg(shmf_ring *r, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t
 	return 0;
 }
 
-/* A new snapshot of wpos, as the cached one is used up: P1, P2, then R1. */
-INLINE int refresh_data(shmf_ring *r)
+/* A new snapshot of wpos, as the cached one (r->peer == pos) is used up: P1, P2, then R1. */
+INLINE int refresh_data(shmf_ring *r, uint64_t pos, uint64_t *peer)
 {
 	/* Acquire: pairs with the release of wpos in publish(). */
 	uint64_t w = shmf_sh_load_acquire64(r->ctl + SHMF_C_WPOS);
 
 	if ((w & 7u) != 0)
 		return reject(r, SHMF_EALIGN, 1); /* P1 */
-	if (w - r->pos > r->cap)
+	if (w - pos > r->cap)
 		return reject(r, SHMF_EPOS, 1); /* P2 */
 	r->peer = w;
-	return w == r->pos ? SHMF_EAGAIN : 0; /* R1 */
+	*peer = w;
+	return w == pos ? SHMF_EAGAIN : 0; /* R1 */
 }
 
 /* P1, P2, R1-R6: find the next MSG frame, consuming PAD frames and skipping short tails on the
- * way, and check its header, copied once into *w. On success *size is the frame's size. */
-INLINE int next_frame(shmf_ring *r, hdr_words *w, uint64_t *size)
+ * way, and check its header, copied once into *w. On success *frame is where it is, and *size
+ * its size. Works on locals: an acquire load would make the compiler reload every field. */
+INLINE int next_frame(shmf_ring *r, hdr_words *w, unsigned char **frame, uint64_t *size)
 {
 	int rc;
 
 	if (r->err != 0)
 		return r->err;
 	for (;;) {
-		if (r->peer == r->pos && (rc = refresh_data(r)) != 0)
+		uint64_t pos = r->pos, peer = r->peer;
+		if (peer == pos && (rc = refresh_data(r, pos, &peer)) != 0)
 			return rc;
-		uint64_t avail = r->peer - r->pos;
-		uint64_t tail = r->cap - (r->pos & r->mask);
+		uint64_t avail = peer - pos;
+		uint64_t off = pos & r->mask;
+		uint64_t tail = r->cap - off;
 		if (tail < SHMF_FRAME_HEADER) { /* R2 */
 			if (avail < tail)
 				return reject(r, SHMF_EPOS, 1);
-			r->pos += tail;
+			r->pos = pos + tail;
 			continue;
 		}
 		if (avail < SHMF_FRAME_HEADER)
 			return reject(r, SHMF_EPOS, 1); /* R3 */
-		shmf_sh_load_frame_header(r->data + (r->pos & r->mask), &w->w0, &w->w1, &w->w2);
+		unsigned char *f = r->data + off;
+		shmf_sh_load_frame_header(f, &w->w0, &w->w1, &w->w2);
 		/* type MSG and flags 0 in one test; anything else is R4, R5 or a PAD */
 		if ((uint32_t)w->w2 != SHMF_TYPE_MSG) {
 			if ((rc = not_a_msg(r, w->w0, w->w1, w->w2, tail, avail)) != 0)
 				return rc;
 			continue;
 		}
-		shmf_frame_hdr h;
-		shmf_frame_hdr_from_words(w->w0, w->w1, w->w2, &h);
-		if ((rc = shmf_frame_check_length_inl(&h, tail, avail, r->max_message)) != 0)
+		uint32_t length = (uint32_t)(w->w0 >> 32);
+		if ((rc = shmf_frame_check_msg_length_inl(length, tail, avail, r->max_message)) !=
+		    0)
 			return reject(r, rc, 1); /* R6 */
-		*size = shmf_frame_size(h.length);
+		*frame = f;
+		*size = shmf_frame_size(length);
 		return 0;
 	}
 }
@@ -511,12 +517,13 @@ INLINE int check_seq(const shmf_ring *r, const hdr_words *w)
 INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 {
 	hdr_words w;
+	unsigned char *f;
 	uint64_t size;
 	int rc;
 
 	if (r->pending)
 		return SHMF_ESTATE;
-	if ((rc = next_frame(r, &w, &size)) != 0)
+	if ((rc = next_frame(r, &w, &f, &size)) != 0)
 		return rc;
 	size_t n = (size_t)(w.w0 >> 32);
 	*len = n;
@@ -524,8 +531,7 @@ INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 		return SHMF_ETOOSMALL; /* R7: the frame stays */
 	/* Copy out, then verify the copy (PROTO 6.1 rule 2): one pass, in which the CRC is taken of
 	 * the very words stored into buf (crc32c_hw.h, atomics.h). R8, then R9. */
-	if (frame_crc(hw, &w, buf, r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER, n,
-	              SHMF_PASS_COPY_OUT) != (uint32_t)w.w0)
+	if (frame_crc(hw, &w, buf, f + SHMF_FRAME_HEADER, n, SHMF_PASS_COPY_OUT) != (uint32_t)w.w0)
 		return reject(r, SHMF_ECRC, 1);
 	if ((rc = check_seq(r, &w)) != 0)
 		return reject(r, rc, 1);
@@ -537,15 +543,16 @@ INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
 {
 	hdr_words w;
+	unsigned char *f;
 	uint64_t size;
 	int rc;
 
 	if (r->pending)
 		return SHMF_ESTATE;
-	if ((rc = next_frame(r, &w, &size)) != 0)
+	if ((rc = next_frame(r, &w, &f, &size)) != 0)
 		return rc;
 	size_t n = (size_t)(w.w0 >> 32);
-	const unsigned char *p = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
+	const unsigned char *p = f + SHMF_FRAME_HEADER;
 	/* Verified in place (the trust rule of shmf_peek): each shared byte fetched once. */
 	if (frame_crc(hw, &w, NULL, p, n, SHMF_PASS_SHARED) != (uint32_t)w.w0)
 		return reject(r, SHMF_ECRC, 1);
