@@ -287,6 +287,8 @@ static uint64_t frame_size(uint64_t len)
 static int check_geometry(struct shmf_cli_opts *o, char *err, size_t errlen)
 {
 	uint64_t cap = o->has_capacity ? o->capacity : SHMF_DEFAULT_CAPACITY;
+	/* two frames of it fill the largest ring */
+	const uint64_t largest = SHMF_MAX_CAPACITY / 2u - SHMF_FRAME_HEADER;
 
 	if (cap < SHMF_MIN_CAPACITY || cap > SHMF_MAX_CAPACITY || (cap & (cap - 1u)) != 0)
 		return usage(err, errlen,
@@ -295,15 +297,16 @@ static int check_geometry(struct shmf_cli_opts *o, char *err, size_t errlen)
 	if (!o->has_max_message) {
 		uint64_t fit = (cap / 2u) - SHMF_FRAME_HEADER; /* cap/2 is a multiple of 8 */
 		o->max_message = fit < SHMF_DEFAULT_MAX_MESSAGE ? fit : SHMF_DEFAULT_MAX_MESSAGE;
-	} else if (o->max_message > SHMF_MAX_CAPACITY || 2u * frame_size(o->max_message) > cap) {
+	} else if (o->max_message > largest || 2u * frame_size(o->max_message) > cap) {
 		uint64_t need = SHMF_MIN_CAPACITY;
-		while (need < 2u * frame_size(o->max_message) && need <= SHMF_MAX_CAPACITY)
-			need <<= 1;
-		if (need > SHMF_MAX_CAPACITY)
-			return usage(
-			        err, errlen, "--max-message %llu is too large (at most %llu)",
-			        (unsigned long long)o->max_message,
-			        (unsigned long long)(SHMF_MAX_CAPACITY / 2u - SHMF_FRAME_HEADER));
+		/* Above the largest, frame_size() could wrap around (2^64 - 1 gives 24): say so
+		 * before computing a capacity from it. */
+		if (o->max_message > largest)
+			return usage(err, errlen, "--max-message %llu is too large (at most %llu)",
+			             (unsigned long long)o->max_message,
+			             (unsigned long long)largest);
+		while (need < 2u * frame_size(o->max_message))
+			need <<= 1; /* ends by SHMF_MAX_CAPACITY: max_message <= largest */
 		return usage(err, errlen,
 		             "--max-message %llu needs a --capacity of at least %llu (have %llu)",
 		             (unsigned long long)o->max_message, (unsigned long long)need,

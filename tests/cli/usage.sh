@@ -100,6 +100,13 @@ err_has "not a size|power of two"
 for v in abc "" -1 1G 99999999999999999999 4294967296 18446744073709551615; do
 	bad "--max-message '$v'" create "$n" --max-message "$v"
 done
+# beyond any capacity: the largest there is, not a wrapped-around minimum capacity
+for v in 18446744073709551615 18446744073709551608 9223372036854775808 536870889; do
+	bad "--max-message $v: too large for any capacity" create "$n" --max-message "$v"
+	err_has "^shmframe: create: --max-message $v is too large \(at most 536870888\)$"
+	bad "--max-message $v with --capacity 256" create "$n" --capacity 256 --max-message "$v"
+	err_has "^shmframe: create: --max-message $v is too large \(at most 536870888\)$"
+done
 bad "--max-message too big for the capacity" create "$n" --capacity 256 --max-message 105
 err_has "needs a --capacity of at least 512"
 bad "--max-message too big for the default capacity" create "$n" --max-message 600K
