@@ -93,7 +93,7 @@ struct st_cfg {
 	uint64_t sz_lo, sz_hi;
 	uint64_t capacity, max_message;
 	uint64_t seed;
-	int jitter, json, verbose;
+	int jitter, json;
 	double kill_writer, kill_reader; /* kills a second */
 	int kp;                          /* 1 + index in kp_names, 0: none */
 	uint64_t kp_every;               /* a kill-point victim dies at hit 1 .. 2 * kp_every */
@@ -1862,7 +1862,8 @@ static const char help_stress[] =
         "  --cpu-max PERCENT    the blocked writer's CPU limit (default 10)\n"
         "  --gone-bound MS      SHMF_EPEERGONE must come within MS of a death (default 500)\n"
         "  --episode-ms MS      the longest damage episode (default 3000)\n"
-        "  --sequential-start   start side B only once A has attached (default: both at once)\n"
+        "  --sequential-start   start side B only once A has attached (default: both at once;\n"
+        "                       --concurrent-start asks for the default)\n"
         "  --json               the summary as one JSON object\n"
         "\n"
         "exit status: 0 ok, 1 a check failed (the reason and the seed are printed), 2 usage,\n"
@@ -1945,8 +1946,7 @@ enum {
 	OPT_GONE,
 	OPT_EPISODE,
 	OPT_JSON,
-	OPT_HELP,
-	OPT_VERBOSE
+	OPT_HELP
 };
 
 static int parse(int argc, char **argv, struct st_cfg *c)
@@ -1975,7 +1975,6 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 	        {"gone-bound", required_argument, NULL, OPT_GONE},
 	        {"episode-ms", required_argument, NULL, OPT_EPISODE},
 	        {"json", no_argument, NULL, OPT_JSON},
-	        {"verbose", no_argument, NULL, OPT_VERBOSE},
 	        {"help", no_argument, NULL, OPT_HELP},
 	        {NULL, 0, NULL, 0}};
 	int has_cap = 0, has_max = 0, has_seed = 0, opt;
@@ -2097,7 +2096,6 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 				return usage_err("--episode-ms: 100 or more, not '%s'", a);
 			break;
 		case OPT_JSON: c->json = 1; break;
-		case OPT_VERBOSE: c->verbose = 1; break;
 		case OPT_HELP: return -1;
 		default: return usage_err("unknown option '%s'", argv[optind - 1]);
 		}

@@ -23,6 +23,42 @@ if command -v man >/dev/null 2>&1; then
 	check "man renders the page" test -n "$(MANWIDTH=80 man -l "$roff" 2>/dev/null | grep 'EXIT STATUS')"
 fi
 
+# ---- every option the code accepts is documented ---------------------------------------------
+# The long options of each command come from its option table in the sources; each must be in
+# `shmframe help CMD` and in the man page's paragraph for CMD, and, for the commands that
+# docs/CLI.md lists in full (all but stress and bench, whose rows end in "..."), in its row.
+# long_opts FILE TABLE: the names in the struct option table TABLE of FILE, one a line
+long_opts() {
+	awk -v t="$2" 'index($0, t "[] = {") {on = 1} on {print} on && /\{NULL, 0, NULL, 0\}/ {exit}' "$1" |
+		grep -o '{"[a-z0-9-]*", *[a-z_]*_argument' | sed 's/^{"\([^"]*\)".*/\1/'
+}
+# man_section CMD: the man page's paragraph for CMD under COMMANDS, from "*CMD*" to the next
+man_section() {
+	awk -v c="*$1*" 'on && (/^\*[a-z]+\*/ || /^# /) {exit} /^# COMMANDS$/ {cmds = 1}
+		cmds && index($0, c) == 1 {on = 1} on' "$scd"
+}
+for spec in create:tools/cli_parse.c:opts_create send:tools/cli_parse.c:opts_send \
+	recv:tools/cli_parse.c:opts_recv inspect:tools/cli_parse.c:opts_inspect \
+	ls:tools/cli_parse.c:opts_ls gc:tools/cli_parse.c:opts_gc \
+	stress:tools/stress.c:longopts bench:bench/bench.c:opts; do
+	IFS=: read -r cmd file table <<<"$spec"
+	[ -f "$SRC/$file" ] || continue
+	long_opts "$SRC/$file" "$table" >"$TMP/opts"
+	check "$cmd: options found in $file" test -s "$TMP/opts"
+	"$SHMF" help "$cmd" >"$TMP/help" 2>&1 3>&- 4>&-
+	man_section "$cmd" >"$TMP/man"
+	grep "^| \`$cmd " "$SRC/docs/CLI.md" >"$TMP/row"
+	while read -r opt; do
+		[ "$opt" = help ] && continue
+		check "$cmd --$opt is in 'shmframe help $cmd'" grep -qE -- "--$opt([^a-z-]|\$)" "$TMP/help"
+		check "$cmd --$opt is in the man page's $cmd" grep -qF -- "*--$opt*" "$TMP/man"
+		case "$cmd" in
+		stress | bench) ;;
+		*) check "$cmd --$opt is in docs/CLI.md's row for $cmd" grep -qF -- "--$opt" "$TMP/row" ;;
+		esac
+	done <"$TMP/opts"
+done
+
 # ---- the example sequence -------------------------------------------------------------------
 n="$PREFIX-doc"
 user=$(id -un)

@@ -51,6 +51,7 @@ bad "unknown option" recv "$n" --frobnicate
 bad "unknown short option" recv "$n" -Z
 bad "option of another command" send "$n" --follow
 bad "option of another command (create)" create "$n" --count 3
+bad "stress --verbose: removed, it never changed anything" stress --verbose --messages 1
 bad "missing NAME" recv
 bad "missing NAME (create)" create
 bad "missing NAME (unlink)" unlink
