@@ -2,7 +2,8 @@
  *
  *   cli_parse.c  command-line parsing, name and number validation, the exit-code table; pure
  *                (no I/O, no exit, no allocation), so that a fuzzer can drive it (issue #5)
- *   image.c      analysis of a private copy of a segment (PROTO 2, 6.2, 6.3); pure
+ *   image.c      analysis of a segment from private copies of its bytes (PROTO 2, 6.2, 6.3);
+ *                pure
  *   shmframe.c   main(), help, create, send, recv, unlink
  *   inspect.c    inspect: read-only report on one segment or image
  *   shmdir.c     ls and gc: the shmframe segments in /dev/shm
@@ -134,24 +135,44 @@ void shmf_text_bytes(FILE *f, const char *s);
 const char *shmf_fmt_time(uint64_t ns, char *buf, size_t n);
 
 /* ---- segfile.c: reading segment files, read-only ----------------------------------------- */
+#define SHMF_CLI_HEAD   4096u  /* the control area: header, role lines, ring controls */
+#define SHMF_CLI_WINDOW 65536u /* frames are copied through a window of this size */
+
+struct shmf_img;
+
 struct shmf_cli_file {
 	int fd;
-	uint8_t *buf;  /* malloc'd private copy, NULL when nothing was read */
-	size_t n;      /* bytes in buf */
+	size_t n;      /* bytes in head */
 	uint64_t size; /* st_size at fstat */
 	uint32_t uid, mode;
-	uint64_t mtime_ns;
+	uint64_t mtime_ns, ctime_ns;
 	uint64_t dev, ino;
+	uint64_t bytes_read; /* bytes copied from the file: the head, then the frames since */
+	int err;             /* errno of a read of frames that failed, else 0 */
+	uint8_t *win;        /* malloc'd when first needed (SHMF_CLI_WINDOW bytes), or NULL */
+	uint64_t win_off;    /* the file offset of win[0] */
+	size_t win_n;        /* bytes in win */
+	uint8_t head[SHMF_CLI_HEAD]; /* the file's first n bytes */
 };
 
-/* fstat fd, refuse anything but a regular file (SHMF_EFILETYPE), then copy the file into
- * private memory with one pread loop: all of it when its size is at most limit, else only its
- * first 4096 bytes. 0 or an SHMF code (errno kept
- * for SHMF_ESYS). The caller frees f->buf and closes f->fd. */
-int shmf_cli_read_fd(int fd, uint64_t limit, struct shmf_cli_file *f);
-/* shmf_cli_read_fd(), retried (up to 5 times) until no reader moved while the file was copied;
- * *stable is 0 when every try saw one move. */
-int shmf_cli_read_stable(int fd, uint64_t limit, struct shmf_cli_file *f, int *stable);
+/* fstat fd, refuse anything but a regular file (SHMF_EFILETYPE), then copy the file's first
+ * SHMF_CLI_HEAD bytes (all of a shorter file) into f->head, with pread(). 0 or an SHMF code
+ * (errno kept for SHMF_ESYS). f->win must be NULL or the window of an earlier call; the caller
+ * calls shmf_cli_file_free() and closes f->fd. */
+int shmf_cli_read_head(int fd, struct shmf_cli_file *f);
+/* The shmf_img_read_fn of a file whose head was read: frames copied through the window, never
+ * past the file's size at fstat, counted in f->bytes_read. */
+size_t shmf_cli_read_at(void *ctx, uint64_t off, void *dst, size_t n, uint64_t ahead);
+/* Forget the window, so that the next walk copies its frames again; bytes_read back to n. */
+void shmf_cli_rewind(struct shmf_cli_file *f);
+/* Did a reader move either ring's rpos since the head was read? 1 or 0. */
+int shmf_cli_rpos_moved(const struct shmf_cli_file *f);
+/* Analyse the file whose head was read and walk every ring, without a callback, until no
+ * reader moved meanwhile, reading the head again for each of at most tries tries; *stable is 0
+ * when every try saw a move. 0 or an SHMF code from reading the head again. */
+int shmf_cli_analyse(struct shmf_cli_file *f, struct shmf_img *im, int is_copy, int tries,
+                     int *stable);
+void shmf_cli_file_free(struct shmf_cli_file *f);
 /* Open an existing name or path read-only, never creating, never blocking on a FIFO; with
  * nofollow, never following a symbolic link. -1 with an SHMF code in *rc. */
 int shmf_cli_open_ro(int dirfd, const char *path, int nofollow, int *rc);

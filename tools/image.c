@@ -1,9 +1,13 @@
-/* image.c - analysis of a private copy of an SHMF/1 segment (see image.h).
+/* image.c - analysis of an SHMF/1 segment from private copies of its bytes (see image.h).
  *
  * Rules kept here:
- *   - Every read is from the private buffer, at an offset checked against n first, with 64-bit
- *     arithmetic that cannot overflow (positions are only compared by unsigned difference, and
- *     every size involved is at most 2^31 + 4096).
+ *   - Every read is from a private buffer, at an offset checked against n (the header and the
+ *     control area) or extent (frames) first, with 64-bit arithmetic that cannot overflow
+ *     (positions are only compared by unsigned difference, and every size involved is at most
+ *     2^31 + 4096).
+ *   - Frames are copied out, then checked (PROTO 6.3): each header into a local once, each
+ *     payload in chunks of CHUNK bytes that the CRC runs over, so that no length from the
+ *     segment sizes a buffer, and a file that shrinks meanwhile gives a short copy, never SIGBUS.
  *   - The frame checks are the library's own (shmf_frame_check_*), in the reader's order.
  *   - Every loop is bounded: the ring walk advances at least 8 bytes a step and stops after
  *     capacity / 8 + 2 steps whatever the bytes say.
@@ -16,6 +20,8 @@
 
 #include "internal.h"
 #include "bytes.h"
+
+#define CHUNK 4096u /* payload bytes copied at a time for the CRC */
 
 static void finding(struct shmf_img *im, int code, int64_t offset, const char *where,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -339,29 +345,19 @@ static void read_ring(struct shmf_img *im, unsigned i)
 		        (unsigned long long)r->cap);
 		return;
 	}
-	if (r->data_off > im->n || r->cap > im->n - r->data_off)
+	if (r->data_off > im->extent || r->cap > im->extent - r->data_off)
 		return; /* the file is short: reported as a size problem already */
 	r->walkable = 1;
 }
 
-void shmf_img_analyse(struct shmf_img *im, const uint8_t *buf, size_t n, uint64_t file_size,
-                      uint32_t file_uid, uint32_t file_mode, int is_copy)
+static void analyse(struct shmf_img *im)
 {
-	memset(im, 0, sizeof *im);
-	im->buf = buf;
-	im->n = buf != NULL ? n : 0;
-	im->file_size = file_size;
-	im->file_uid = file_uid;
-	im->file_mode = file_mode;
-	im->is_copy = is_copy;
-	im->role[0].lock = im->role[1].lock = -1;
-
-	if (im->n < file_size)
+	if (im->extent < im->file_size)
 		finding(im, SHMF_ESIZE, -1, "file",
 		        "read %llu of its %llu bytes: the file shrank while it was read, or is "
 		        "larger "
 		        "than any segment",
-		        (unsigned long long)im->n, (unsigned long long)file_size);
+		        (unsigned long long)im->extent, (unsigned long long)im->file_size);
 	if (im->n < SHMF_HEADER_SIZE) {
 		if (im->n == 0)
 			finding(im, SHMF_ENOTREADY, -1, "file",
@@ -383,6 +379,44 @@ void shmf_img_analyse(struct shmf_img *im, const uint8_t *buf, size_t n, uint64_
 		return;
 	for (unsigned i = 0; i < im->ring_count && i < 2; i++)
 		read_ring(im, i);
+}
+
+static void init(struct shmf_img *im, const uint8_t *buf, size_t n, uint64_t file_size,
+                 uint32_t file_uid, uint32_t file_mode, int is_copy)
+{
+	memset(im, 0, sizeof *im);
+	im->buf = buf;
+	im->n = buf != NULL ? n : 0;
+	im->file_size = file_size;
+	im->file_uid = file_uid;
+	im->file_mode = file_mode;
+	im->is_copy = is_copy;
+	im->role[0].lock = im->role[1].lock = -1;
+}
+
+void shmf_img_analyse(struct shmf_img *im, const uint8_t *buf, size_t n, uint64_t file_size,
+                      uint32_t file_uid, uint32_t file_mode, int is_copy)
+{
+	init(im, buf, n, file_size, file_uid, file_mode, is_copy);
+	im->extent = im->n;
+	analyse(im);
+}
+
+void shmf_img_analyse_file(struct shmf_img *im, const uint8_t *head, size_t n, uint64_t file_size,
+                           uint32_t file_uid, uint32_t file_mode, int is_copy, shmf_img_read_fn rd,
+                           void *ctx)
+{
+	init(im, head, n, file_size, file_uid, file_mode, is_copy);
+	im->extent = im->n;
+	/* The frames are read only from a file that can be a segment, whose head was read whole
+	 * (a shorter head means the file shrank already: what there is is analysed). */
+	if (rd != NULL && head != NULL && file_size <= SHMF_IMG_MAX_SIZE &&
+	    n == (file_size < SHMF_CTL_AREA ? file_size : SHMF_CTL_AREA)) {
+		im->read = rd;
+		im->read_ctx = ctx;
+		im->extent = file_size;
+	}
+	analyse(im);
 }
 
 static void frame_reject(struct shmf_img *im, const struct shmf_img_frame *f, int code,
@@ -423,8 +457,7 @@ static void frame_reject(struct shmf_img *im, const struct shmf_img_frame *f, in
 		finding(im, code, (int64_t)(off + SHMF_F_SEQ), where,
 		        "frame at position %llu: seq %llu with position stamp 0x%08x, expected seq "
 		        "%llu and stamp 0x%08x%s",
-		        (unsigned long long)f->pos, (unsigned long long)f->seq,
-		        (unsigned)shmf_ld32(im->buf + off + SHMF_F_POS),
+		        (unsigned long long)f->pos, (unsigned long long)f->seq, (unsigned)f->stamp,
 		        (unsigned long long)f->expect_seq, (unsigned)(uint32_t)f->pos,
 		        f->after_reject ? " (after an earlier reject)" : "");
 		break;
@@ -432,15 +465,71 @@ static void frame_reject(struct shmf_img *im, const struct shmf_img_frame *f, in
 	}
 }
 
+/* Copy len bytes at file offset off into dst (ahead as for shmf_img_read_fn). 1, or 0 when the
+ * file ended first: it shrank while it was read, which is said once. */
+static int fetch(struct shmf_img *im, uint64_t off, void *dst, size_t len, uint64_t ahead)
+{
+	uint64_t end;
+	size_t got;
+
+	if (off > im->extent || len > im->extent - off)
+		return 0; /* not reached: the walks stay inside rings that fit the extent */
+	if (im->read == NULL) {
+		memcpy(dst, im->buf + off, len);
+		return 1;
+	}
+	got = im->read(im->read_ctx, off, dst, len, ahead < len ? len : ahead);
+	if (got == len)
+		return 1;
+	end = off + (got < len ? got : len);
+	if (!im->shrank) {
+		im->shrank = 1;
+		finding(im, SHMF_ESIZE, -1, "file",
+		        "the file ended at offset %llu while it was read: it shrank from %llu "
+		        "bytes",
+		        (unsigned long long)end, (unsigned long long)im->file_size);
+	}
+	return 0;
+}
+
+/* R8 over private copies: the CRC of the frame whose header is raw and h (R4-R6 passed, so its
+ * payload lies inside the data area, at file offset at, with ahead published bytes from there
+ * to the end of the data area), the payload copied CHUNK bytes at a time; its first bytes are
+ * kept in f's preview when f is not NULL. 1, or 0 when the file ended first. */
+static int frame_crc(struct shmf_img *im, uint64_t at, uint64_t ahead,
+                     const uint8_t raw[SHMF_FRAME_HEADER], const shmf_frame_hdr *h, uint32_t *crc,
+                     struct shmf_img_frame *f)
+{
+	uint8_t chunk[CHUNK];
+	uint32_t len = h->type == SHMF_TYPE_MSG ? h->length : 0;
+	uint32_t c = shmf_frame_crc(raw, NULL, 0);
+
+	for (uint32_t done = 0; done < len;) {
+		uint32_t k = len - done < CHUNK ? len - done : CHUNK;
+		if (!fetch(im, at + done, chunk, k, ahead > done ? ahead - done : k))
+			return 0;
+		if (done == 0 && f != NULL) {
+			f->preview_len = k < SHMF_IMG_PREVIEW ? k : SHMF_IMG_PREVIEW;
+			memcpy(f->preview, chunk, f->preview_len);
+		}
+		c = shmf_crc32c(c, chunk, k);
+		done += k;
+	}
+	*crc = c;
+	return 1;
+}
+
 /* The reader's takeover repair of PROTO 7: does a whole frame with sequence `seq` and the right
  * position stamp sit at p (after the skip rule), inside the published bytes? */
-static int frame_has_seq(const struct shmf_img *im, const struct shmf_img_ring *r, uint64_t p,
-                         uint64_t w, uint64_t seq)
+static int frame_has_seq(struct shmf_img *im, const struct shmf_img_ring *r, uint64_t p, uint64_t w,
+                         uint64_t seq)
 {
 	uint64_t mask = r->cap - 1u;
 	uint64_t tail = r->cap - (p & mask);
-	const uint8_t *raw;
+	uint64_t at, ahead;
+	uint8_t raw[SHMF_FRAME_HEADER];
 	shmf_frame_hdr h;
+	uint32_t crc;
 
 	if (tail < SHMF_FRAME_HEADER) {
 		if (w - p < tail)
@@ -450,15 +539,19 @@ static int frame_has_seq(const struct shmf_img *im, const struct shmf_img_ring *
 	}
 	if (w - p < SHMF_FRAME_HEADER || w - p > r->cap)
 		return 0;
-	raw = im->buf + r->data_off + (p & mask);
+	at = r->data_off + (p & mask);
+	ahead = w - p < tail ? w - p : tail;
+	if (!fetch(im, at, raw, sizeof raw, ahead))
+		return 0;
 	shmf_frame_hdr_decode(raw, &h);
 	return shmf_frame_check_type(&h) == 0 &&
 	       shmf_frame_check_length(&h, tail, w - p, im->max_message) == 0 &&
-	       shmf_frame_check_crc(&h, raw, raw + SHMF_FRAME_HEADER) == 0 &&
-	       shmf_frame_check_seq(&h, seq, p) == 0;
+	       frame_crc(im, at + SHMF_FRAME_HEADER, ahead - SHMF_FRAME_HEADER, raw, &h, &crc,
+	                 NULL) &&
+	       crc == h.crc && shmf_frame_check_seq(&h, seq, p) == 0;
 }
 
-/* PROTO 6.3, R2-R9, on the private image, as a reader at rpos expecting rseq would do with the
+/* PROTO 6.3, R2-R9, on private copies, as a reader at rpos expecting rseq would do with the
  * snapshot wpos. */
 void shmf_img_walk(struct shmf_img *im, unsigned i, shmf_img_frame_cb cb, void *ctx)
 {
@@ -487,7 +580,8 @@ void shmf_img_walk(struct shmf_img *im, unsigned i, shmf_img_frame_cb cb, void *
 		uint64_t off = p & mask;
 		uint64_t tail = r->cap - off;
 		uint64_t avail = w - p;
-		const uint8_t *raw = im->buf + r->data_off + off;
+		uint64_t ahead = avail < tail ? avail : tail; /* published, up to the area's end */
+		uint8_t raw[SHMF_FRAME_HEADER];
 		struct shmf_img_frame f;
 		shmf_frame_hdr h;
 		uint64_t size;
@@ -515,6 +609,10 @@ void shmf_img_walk(struct shmf_img *im, unsigned i, shmf_img_frame_cb cb, void *
 			r->unexamined = avail;
 			break;
 		}
+		if (!fetch(im, r->data_off + off, raw, sizeof raw, ahead)) {
+			r->unexamined = avail;
+			break;
+		}
 		memset(&f, 0, sizeof f);
 		shmf_frame_hdr_decode(raw, &h);
 		f.ring = i;
@@ -526,6 +624,7 @@ void shmf_img_walk(struct shmf_img *im, unsigned i, shmf_img_frame_cb cb, void *
 		f.crc = h.crc;
 		f.type = h.type;
 		f.flags = h.flags;
+		f.stamp = h.pos;
 		f.after_reject = r->rejects != 0;
 		rc = shmf_frame_check_type(&h); /* R4, R5 */
 		if (rc == 0)
@@ -542,10 +641,13 @@ void shmf_img_walk(struct shmf_img *im, unsigned i, shmf_img_frame_cb cb, void *
 		}
 		f.header_ok = 1;
 		size = h.type == SHMF_TYPE_PAD ? tail : shmf_frame_size(h.length);
-		/* R8, on the private copy; the computed value is kept for the report */
-		rc = shmf_frame_check_crc(&h, raw, raw + SHMF_FRAME_HEADER);
-		f.crc_calc = shmf_frame_crc(raw, raw + SHMF_FRAME_HEADER,
-		                            h.type == SHMF_TYPE_MSG ? h.length : 0);
+		/* R8, on the copy of the payload; the computed value is kept for the report */
+		if (!frame_crc(im, f.offset + SHMF_FRAME_HEADER, ahead - SHMF_FRAME_HEADER, raw, &h,
+		               &f.crc_calc, &f)) {
+			r->unexamined = avail;
+			break;
+		}
+		rc = f.crc_calc == h.crc ? 0 : SHMF_ECRC;
 		if (rc == 0)
 			rc = shmf_frame_check_seq(&h, seq, p); /* R9 */
 		if (rc != 0) {

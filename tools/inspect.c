@@ -1,10 +1,11 @@
 /* inspect.c - `shmframe inspect`: a read-only report on one segment, or on an image of one.
  *
  * It never takes a role and never writes a byte: the file is opened O_RDONLY (O_NOFOLLOW for a
- * name), copied whole into private memory with one pread loop, and only the copy is analysed
- * (image.c), so that a peer that rewrites the segment meanwhile can change nothing but the
- * verdict. The only other question asked of the kernel is F_OFD_GETLK on the two role bytes,
- * which tells which roles a live process holds (PROTO 7).
+ * name), its control area and the frames waiting are copied into private memory with pread()
+ * (segfile.c; never the rest, so memory stays bounded whatever the segment's size), and only
+ * the copies are analysed (image.c), so that a peer that rewrites the segment meanwhile can
+ * change nothing but the verdict. The only other question asked of the kernel is F_OFD_GETLK
+ * on the two role bytes, which tells which roles a live process holds (PROTO 7).
  */
 #include "cli.h"
 #include "image.h"
@@ -20,6 +21,7 @@
 struct report {
 	const struct shmf_cli_opts *o;
 	struct shmf_img *im;
+	struct shmf_cli_file *f;
 	FILE *out;
 	int first; /* JSON: no comma before the first frame */
 };
@@ -34,15 +36,21 @@ static const char *lock_name(int lock)
 	return lock < 0 ? "unknown" : lock ? "held" : "free";
 }
 
+/* What the report can say only once the rings are walked, before its notes: whether a reader
+ * moved meanwhile. */
+static void conclude(struct report *r)
+{
+	if (shmf_cli_rpos_moved(r->f))
+		shmf_img_note(r->im, "a reader moved while the frames were read: the frames shown "
+		                     "may come from a torn copy; inspect it again");
+}
+
 /* ---- text ---------------------------------------------------------------------------------- */
 
-static void text_preview(FILE *out, const struct shmf_img *im, const struct shmf_img_frame *f)
+static void text_preview(FILE *out, const struct shmf_img_frame *f)
 {
-	const uint8_t *p = im->buf + f->offset + SHMF_FRAME_HEADER;
-	uint32_t n = f->length;
-
-	if (n > 24u)
-		n = 24u; /* a preview */
+	const uint8_t *p = f->preview;
+	uint32_t n = f->preview_len; /* at most SHMF_IMG_PREVIEW */
 
 	fputc(' ', out);
 	for (uint32_t i = 0; i < n; i++) {
@@ -68,7 +76,7 @@ static void text_frame(void *ctx, const struct shmf_img_frame *f)
 	                                : "bad",
 	        f->status == 0 ? "ok" : shmf_img_code_name(f->status));
 	if (f->header_ok && f->type == SHMF_TYPE_MSG)
-		text_preview(out, r->im, f);
+		text_preview(out, f);
 	fputc('\n', out);
 }
 
@@ -167,6 +175,7 @@ static void text_report(struct report *r, const char *label)
 			        "nothing after it can be located (PROTOCOL.md 6.4)\n",
 			        (unsigned long long)g->unexamined);
 	}
+	conclude(r);
 	if (im->nnotes != 0) {
 		fprintf(out, "notes\n");
 		for (unsigned k = 0; k < im->nnotes; k++)
@@ -221,10 +230,6 @@ static void json_report(struct report *r, const char *label)
 	fputs("{\"schema\":1,\"source\":{", out);
 	fputs(im->is_copy ? "\"file\":" : "\"name\":", out);
 	shmf_json_cstr(out, label);
-	fprintf(out, "},\"file\":{\"size\":%llu,\"bytes_read\":%zu",
-	        (unsigned long long)im->file_size, im->n);
-	if (!im->is_copy)
-		fprintf(out, ",\"uid\":%u,\"mode\":\"0%03o\"", im->file_uid, im->file_mode);
 	fputs("},\"header\":", out);
 	if (im->have_header) {
 		fprintf(out,
@@ -290,7 +295,13 @@ static void json_report(struct report *r, const char *label)
 		        (unsigned long long)g->pads, (unsigned long long)g->skips,
 		        (unsigned long long)g->rejects, (unsigned long long)g->unexamined);
 	}
-	fputs("],\"notes\":[", out);
+	/* after the walks: bytes_read counts the frames they copied */
+	conclude(r);
+	fprintf(out, "],\"file\":{\"size\":%llu,\"bytes_read\":%llu",
+	        (unsigned long long)im->file_size, (unsigned long long)r->f->bytes_read);
+	if (!im->is_copy)
+		fprintf(out, ",\"uid\":%u,\"mode\":\"0%03o\"", im->file_uid, im->file_mode);
+	fputs("},\"notes\":[", out);
 	for (unsigned k = 0; k < im->nnotes; k++) {
 		if (k)
 			fputc(',', out);
@@ -320,12 +331,12 @@ static void json_report(struct report *r, const char *label)
 
 int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 {
-	struct shmf_cli_file f = {.fd = -1};
+	struct shmf_cli_file *f = NULL;
 	struct shmf_img *im = NULL;
-	struct report r;
+	struct report r = {0};
 	const char *label = o->file != NULL ? o->file : o->name;
 	char path[sizeof SHM_DIR + SHMF_NAME_MAX];
-	int rc = 0, fd, stable = 1;
+	int rc = 0, fd, stable = 1, live = 0;
 
 	if (o->file != NULL) {
 		fd = shmf_cli_open_ro(AT_FDCWD, o->file, 0, &rc);
@@ -336,23 +347,33 @@ int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 	}
 	if (fd < 0)
 		return shmf_cli_fail("inspect", label, rc);
-	rc = shmf_cli_read_stable(fd, SHMF_IMG_MAX_SIZE, &f, &stable);
-	if (rc == 0 && (im = malloc(sizeof *im)) == NULL)
+	if ((f = calloc(1, sizeof *f)) == NULL || (im = malloc(sizeof *im)) == NULL)
 		rc = SHMF_ENOMEM;
+	if (rc == 0)
+		rc = shmf_cli_read_head(fd, f);
 	if (rc != 0) {
 		rc = shmf_cli_fail("inspect", label, rc);
 		goto out;
 	}
-	shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, o->file != NULL);
-	if (!stable)
-		shmf_img_note(im, "a reader moved each time the segment was copied: the frames "
-		                  "shown may come from a torn copy; inspect it again");
+	if (o->file == NULL)
+		live = shmf_cli_role_locked(fd, SHMF_SIDE_A) == 1 ||
+		       shmf_cli_role_locked(fd, SHMF_SIDE_B) == 1;
+	/* A live reader may move while the frames are copied: wait (a few silent walks) for a
+	 * moment when none does, and report on that head. A segment nobody holds does not move. */
+	if (live && (rc = shmf_cli_analyse(f, im, 0, 5, &stable)) != 0) {
+		rc = shmf_cli_fail("inspect", label, rc);
+		goto out;
+	}
+	shmf_cli_rewind(f);
+	shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, o->file != NULL,
+	                      shmf_cli_read_at, f);
 	if (o->file == NULL && im->role[0].present) {
 		im->role[0].lock = shmf_cli_role_locked(fd, SHMF_SIDE_A);
 		im->role[1].lock = shmf_cli_role_locked(fd, SHMF_SIDE_B);
 	}
 	r.o = o;
 	r.im = im;
+	r.f = f;
 	r.out = stdout;
 	r.first = 1;
 	if (o->json)
@@ -374,10 +395,17 @@ int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 	if (im->nfindings > SHMF_IMG_MAX_FINDINGS)
 		shmf_cli_err("inspect", label, "... and %u more problems",
 		             im->nfindings - SHMF_IMG_MAX_FINDINGS);
-	rc = im->nfindings != 0 ? SHMF_EXIT_DAMAGE : SHMF_EXIT_OK;
+	if (f->err != 0) {
+		/* a read failed (not a short one): what the report says of the frames is partial */
+		rc = shmf_cli_fail("inspect", label, shmf_cli_errno_code(f->err));
+	} else {
+		rc = im->nfindings != 0 ? SHMF_EXIT_DAMAGE : SHMF_EXIT_OK;
+	}
 out:
+	if (f != NULL)
+		shmf_cli_file_free(f);
+	free(f);
 	free(im);
-	free(f.buf);
 	close(fd);
 	return rc;
 }

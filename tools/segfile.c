@@ -1,10 +1,16 @@
 /* segfile.c - reading segment files for inspect, ls and gc: read-only, never blocking, never
- * following a symbolic link where the caller says so.
+ * following a symbolic link where the caller says so, and never more of the file than the
+ * analysis asks for.
  *
- * A segment is copied into private memory with pread(), not mapped: a file that another process
- * shrinks while we copy it gives a short read here, where a mapping would raise SIGBUS.
+ * Nothing is mapped: the control area is copied with pread() (shmf_cli_read_head()), and the
+ * ring walks copy frames through a window of SHMF_CLI_WINDOW bytes (shmf_cli_read_at()), so
+ * that memory stays bounded whatever the segment's size, and a file that another process
+ * shrinks meanwhile gives a short read here, where a mapping would raise SIGBUS. No size read
+ * from the segment sizes a buffer or a read: every read is capped by the window and by the
+ * file's size at fstat().
  */
 #include "cli.h"
+#include "image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +20,8 @@
 #include <unistd.h>
 
 #include "layout.h"
+
+_Static_assert(SHMF_CLI_HEAD == SHMF_CTL_AREA, "the head is the control area");
 
 int shmf_cli_errno_code(int e)
 {
@@ -42,15 +50,41 @@ int shmf_cli_open_ro(int dirfd, const char *path, int nofollow, int *rc)
 	return fd;
 }
 
-int shmf_cli_read_fd(int fd, uint64_t limit, struct shmf_cli_file *f)
+/* pread() until len bytes, the end of the file, or an error (in *err). Returns the bytes read. */
+static size_t pread_all(int fd, uint8_t *dst, size_t len, uint64_t off, int *err)
 {
-	struct stat st;
-	uint64_t want;
 	size_t got = 0;
 
+	while (got < len) {
+		ssize_t k = pread(fd, dst + got, len - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			*err = errno;
+			break;
+		}
+		if (k == 0)
+			break; /* the file ends here: it shrank since fstat() */
+		got += (size_t)k;
+	}
+	return got;
+}
+
+void shmf_cli_rewind(struct shmf_cli_file *f)
+{
+	f->win_n = 0;
+	f->bytes_read = f->n;
+}
+
+int shmf_cli_read_head(int fd, struct shmf_cli_file *f)
+{
+	struct stat st;
+	int err = 0;
+
 	f->fd = fd;
-	f->buf = NULL;
 	f->n = 0;
+	f->err = 0;
+	shmf_cli_rewind(f);
 	if (fstat(fd, &st) != 0)
 		return shmf_cli_errno_code(errno);
 	if (!S_ISREG(st.st_mode))
@@ -59,56 +93,115 @@ int shmf_cli_read_fd(int fd, uint64_t limit, struct shmf_cli_file *f)
 	f->uid = (uint32_t)st.st_uid;
 	f->mode = (uint32_t)(st.st_mode & 07777);
 	f->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	f->ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
 	f->dev = (uint64_t)st.st_dev;
 	f->ino = (uint64_t)st.st_ino;
-	/* A file larger than any segment can only be reported on: its header is enough. */
-	want = f->size <= limit ? f->size : (f->size < SHMF_CTL_AREA ? f->size : SHMF_CTL_AREA);
-	f->buf = malloc(want != 0 ? (size_t)want : 1);
-	if (f->buf == NULL)
-		return SHMF_ENOMEM;
-	while (got < want) {
-		ssize_t k = pread(fd, f->buf + got, (size_t)want - got, (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return shmf_cli_errno_code(errno);
-		if (k == 0)
-			break; /* the file shrank: analyse what there is */
-		got += (size_t)k;
-	}
-	f->n = got;
+	f->n = pread_all(fd, f->head, f->size < SHMF_CLI_HEAD ? (size_t)f->size : SHMF_CLI_HEAD, 0,
+	                 &err);
+	if (err != 0)
+		return shmf_cli_errno_code(err);
+	shmf_cli_rewind(f);
 	return 0;
 }
 
-/* An honest writer writes only in [wpos, rpos + capacity) (PROTO 5.1): while no reader moves
- * rpos, the frames waiting in [rpos, wpos) cannot change. pread() copies the file from low
- * offsets to high, so the positions in the copy were read before the frames; reading the rpos
- * words again afterwards tells whether the frames copied are the ones they delimit. */
-int shmf_cli_read_stable(int fd, uint64_t limit, struct shmf_cli_file *f, int *stable)
+/* Copy up to want bytes at off into the window: at most SHMF_CLI_WINDOW, never past the file's
+ * size at fstat(). Returns the bytes copied: 0 at the end of the file, or after an error (kept in
+ * f->err). */
+static size_t fill(struct shmf_cli_file *f, uint64_t off, uint64_t want)
 {
-	static const size_t rpos_at[2] = {SHMF_RING_CTL(0) + SHMF_C_RPOS,
-	                                  SHMF_RING_CTL(1) + SHMF_C_RPOS};
-	uint8_t again[SHMF_RING_CTL(2)];
+	size_t len;
 
-	*stable = 0;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		int rc = shmf_cli_read_fd(fd, limit, f);
-		if (rc != 0)
-			return rc;
-		if (f->n < sizeof again ||
-		    pread(fd, again, sizeof again, 0) != (ssize_t)sizeof again) {
-			*stable = 1; /* too short to hold rings: nothing can move */
-			return 0;
+	f->win_n = 0;
+	if (off >= f->size)
+		return 0;
+	if (want > f->size - off)
+		want = f->size - off;
+	len = want < SHMF_CLI_WINDOW ? (size_t)want : SHMF_CLI_WINDOW;
+	if (f->win == NULL && (f->win = malloc(SHMF_CLI_WINDOW)) == NULL) {
+		f->err = ENOMEM;
+		return 0;
+	}
+	f->win_off = off;
+	f->win_n = pread_all(f->fd, f->win, len, off, &f->err);
+	f->bytes_read += f->win_n;
+	return f->win_n;
+}
+
+size_t shmf_cli_read_at(void *ctx, uint64_t off, void *dst, size_t n, uint64_t ahead)
+{
+	struct shmf_cli_file *f = ctx;
+	uint8_t *out = dst;
+	size_t done = 0;
+
+	while (done < n) {
+		uint64_t at = off + done;
+		size_t k;
+
+		if (f->win_n == 0 || at < f->win_off || at - f->win_off >= f->win_n) {
+			/* the walk asks in order: copy what it will ask for next, up to a window */
+			uint64_t want = ahead > done ? ahead - done : 0;
+			if (want < n - done)
+				want = n - done;
+			if (fill(f, at, want) == 0)
+				break;
 		}
-		if (memcmp(again + rpos_at[0], f->buf + rpos_at[0], 8) == 0 &&
-		    memcmp(again + rpos_at[1], f->buf + rpos_at[1], 8) == 0) {
+		k = (size_t)(f->win_n - (at - f->win_off));
+		if (k > n - done)
+			k = n - done;
+		memcpy(out + done, f->win + (at - f->win_off), k);
+		done += k;
+	}
+	return done;
+}
+
+/* An honest writer writes only in [wpos, rpos + capacity) (PROTO 5.1): while no reader moves
+ * rpos, the frames waiting in [rpos, wpos) cannot change. The head, with the positions, is read
+ * before any frame; reading the rpos words again after the walk tells whether the frames
+ * copied are the ones the positions delimit. */
+int shmf_cli_rpos_moved(const struct shmf_cli_file *f)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		size_t at = SHMF_RING_CTL(i) + SHMF_C_RPOS;
+		uint8_t again[8];
+		int err = 0;
+
+		if (at + sizeof again > f->n)
+			continue; /* too short to hold this ring: nothing can move */
+		if (pread_all(f->fd, again, sizeof again, at, &err) != sizeof again)
+			continue; /* it shrank: the analysis says so */
+		if (memcmp(again, f->head + at, sizeof again) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+int shmf_cli_analyse(struct shmf_cli_file *f, struct shmf_img *im, int is_copy, int tries,
+                     int *stable)
+{
+	*stable = 0;
+	for (int t = 1;; t++) {
+		int rc;
+
+		shmf_cli_rewind(f);
+		shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, is_copy,
+		                      shmf_cli_read_at, f);
+		shmf_img_walk_all(im);
+		if (!shmf_cli_rpos_moved(f)) {
 			*stable = 1;
 			return 0;
 		}
-		free(f->buf);
-		f->buf = NULL;
+		if (t >= tries)
+			return 0;
+		if ((rc = shmf_cli_read_head(f->fd, f)) != 0)
+			return rc;
 	}
-	return shmf_cli_read_fd(fd, limit, f);
+}
+
+void shmf_cli_file_free(struct shmf_cli_file *f)
+{
+	free(f->win);
+	f->win = NULL;
+	f->win_n = 0;
 }
 
 int shmf_cli_role_locked(int fd, int side)

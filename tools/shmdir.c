@@ -149,7 +149,7 @@ static const char *role_word(uint32_t state, int lock)
  * regular file), 0 to skip it. */
 static int examine(const struct shmf_cli_opts *o, int dfd, const char *entry, struct row *r)
 {
-	struct shmf_cli_file f = {.fd = -1};
+	struct shmf_cli_file *f = NULL;
 	struct shmf_img *im = NULL;
 	struct stat st;
 	int rc = 0, fd, keep = 0, stable;
@@ -169,31 +169,32 @@ static int examine(const struct shmf_cli_opts *o, int dfd, const char *entry, st
 		snprintf(r->status, sizeof r->status, "unreadable: %s", shmf_strerror(rc));
 		return o->all;
 	}
-	/* the header first: most files in /dev/shm are not segments and need not be copied */
-	rc = shmf_cli_read_fd(fd, SHMF_CTL_AREA, &f);
-	if (rc == 0 && (im = malloc(sizeof *im)) == NULL)
+	/* the control area only: most files in /dev/shm are not segments, and of a segment ls
+	 * needs no more than that and the frames waiting, which the walks copy a window at a
+	 * time */
+	if ((f = calloc(1, sizeof *f)) == NULL || (im = malloc(sizeof *im)) == NULL)
 		rc = SHMF_ENOMEM;
+	if (rc == 0)
+		rc = shmf_cli_read_head(fd, f);
+	if (rc == 0) {
+		shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, 0, NULL, NULL);
+		if (im->recognised)
+			rc = shmf_cli_analyse(f, im, 0, 5, &stable);
+		if (rc == 0 && f->err != 0)
+			rc = shmf_cli_errno_code(f->err);
+	}
 	if (rc != 0) {
 		snprintf(r->status, sizeof r->status, "unreadable: %s", shmf_strerror(rc));
 		keep = o->all;
 		goto out;
 	}
-	shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
-	if (im->recognised) {
-		/* a segment: copy it whole, once, and analyse that copy */
-		free(f.buf);
-		rc = shmf_cli_read_stable(fd, SHMF_IMG_MAX_SIZE, &f, &stable);
-		if (rc == 0)
-			shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
-	}
-	if (rc != 0 || !im->recognised) {
-		snprintf(r->status, sizeof r->status, "%s",
-		         rc != 0 ? shmf_strerror(rc) : "not a shmframe segment");
+	if (!im->recognised) {
+		snprintf(r->status, sizeof r->status, "not a shmframe segment");
 		keep = o->all;
 		goto out;
 	}
 	r->segment = 1;
-	r->size = f.size;
+	r->size = f->size;
 	r->vmaj = im->version_major;
 	r->vmin = im->version_minor;
 	r->ring_count = im->geometry_ok ? im->ring_count : 0;
@@ -201,7 +202,6 @@ static int examine(const struct shmf_cli_opts *o, int dfd, const char *entry, st
 		r->role_state[s] = im->role[s].state;
 		r->role_lock[s] = im->role[s].present ? shmf_cli_role_locked(fd, s) : -1;
 	}
-	shmf_img_walk_all(im);
 	for (unsigned i = 0; i < 2; i++) {
 		r->waiting[i] = im->ring[i].messages;
 		r->rerrors[i] = im->ring[i].rerrors;
@@ -216,8 +216,10 @@ static int examine(const struct shmf_cli_opts *o, int dfd, const char *entry, st
 		         im->nfindings > 1 ? " (and more)" : "");
 	keep = 1;
 out:
+	if (f != NULL)
+		shmf_cli_file_free(f);
+	free(f);
 	free(im);
-	free(f.buf);
 	close(fd);
 	return keep;
 }
@@ -369,7 +371,7 @@ static void kept(const struct shmf_cli_opts *o, const char *name, const char *wh
 /* Consider one entry; returns 0, or an exit code when a removal failed. */
 static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, uid_t euid)
 {
-	struct shmf_cli_file f = {.fd = -1};
+	struct shmf_cli_file *f = NULL;
 	struct shmf_img *im = NULL;
 	char name[SHMF_NAME_MAX + 2];
 	char why[128];
@@ -398,21 +400,23 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 		kept(o, name, why);
 		return 0;
 	}
-	rc = shmf_cli_read_fd(fd, SHMF_CTL_AREA, &f);
-	if (rc == 0 && (im = malloc(sizeof *im)) == NULL)
+	/* the header is all gc needs */
+	if ((f = calloc(1, sizeof *f)) == NULL || (im = malloc(sizeof *im)) == NULL)
 		rc = SHMF_ENOMEM;
+	if (rc == 0)
+		rc = shmf_cli_read_head(fd, f);
 	if (rc != 0) {
 		snprintf(why, sizeof why, "cannot read: %s", shmf_strerror(rc));
 		kept(o, name, why);
 		goto out;
 	}
 	/* the descriptor must be the file we stat'ed, still ours */
-	if (f.uid != (uint32_t)euid || f.dev != (uint64_t)st.st_dev ||
-	    f.ino != (uint64_t)st.st_ino) {
+	if (f->uid != (uint32_t)euid || f->dev != (uint64_t)st.st_dev ||
+	    f->ino != (uint64_t)st.st_ino) {
 		kept(o, name, "changed while being examined");
 		goto out;
 	}
-	shmf_img_analyse(im, f.buf, f.n, f.size, f.uid, f.mode, 0);
+	shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, 0, NULL, NULL);
 	if (!im->recognised) {
 		kept(o, name, "not a shmframe segment");
 		goto out;
@@ -426,7 +430,7 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 		}
 	}
 	now = wall_ns();
-	born = im->created_ns > f.mtime_ns ? im->created_ns : f.mtime_ns;
+	born = im->created_ns > f->mtime_ns ? im->created_ns : f->mtime_ns;
 	if (born > now || now - born < o->min_age_s * 1000000000u) {
 		snprintf(why, sizeof why, "younger than %llu s", (unsigned long long)o->min_age_s);
 		kept(o, name, why);
@@ -443,8 +447,8 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 	rw = openat(dfd, entry, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (rw >= 0) {
 		struct stat st2;
-		if (fstat(rw, &st2) != 0 || (uint64_t)st2.st_dev != f.dev ||
-		    (uint64_t)st2.st_ino != f.ino) {
+		if (fstat(rw, &st2) != 0 || (uint64_t)st2.st_dev != f->dev ||
+		    (uint64_t)st2.st_ino != f->ino) {
 			kept(o, name, "changed while being examined");
 			goto out;
 		}
@@ -457,7 +461,7 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 		kept(o, name, "a process attached meanwhile");
 		goto out;
 	}
-	if (!same_file(dfd, entry, f.dev, f.ino, euid)) {
+	if (!same_file(dfd, entry, f->dev, f->ino, euid)) {
 		kept(o, name, "changed while being examined");
 		goto out;
 	}
@@ -472,7 +476,7 @@ out:
 	if (rw >= 0)
 		close(rw); /* drops the role locks */
 	free(im);
-	free(f.buf);
+	free(f);
 	close(fd);
 	return ret;
 }

@@ -239,28 +239,21 @@ check "20 random files: exit 1" test $ok -eq 20
 # ---- a segment that changes while inspect reads it ---------------------------------------------
 c=$(name chg)
 expect 0 "create" create "$c" --capacity 4K
-touch "$TMP/scribble"
-(
-	exec 3>&- 4>&-
-	end=$((SECONDS + 20))
+scribble() {
 	# conv=nocreat: never recreate the name once the test has removed it
-	while [ -e "$TMP/scribble" ] && [ $SECONDS -lt $end ]; do
-		head -c 64 /dev/urandom | dd of="$(shmpath chg)" bs=1 seek=$((0x100 + RANDOM % 512)) \
-			conv=notrunc,nocreat status=none 2>/dev/null
-		head -c 256 /dev/urandom | dd of="$(shmpath chg)" bs=1 seek=$((0x1000 + RANDOM % 3800)) \
-			conv=notrunc,nocreat status=none 2>/dev/null
-	done
-) &
-scribbler=$!
-PIDS+=("$scribbler")
+	head -c 64 /dev/urandom | dd of="$(shmpath chg)" bs=1 seek=$((0x100 + RANDOM % 512)) \
+		conv=notrunc,nocreat status=none 2>/dev/null
+	head -c 256 /dev/urandom | dd of="$(shmpath chg)" bs=1 seek=$((0x1000 + RANDOM % 3800)) \
+		conv=notrunc,nocreat status=none 2>/dev/null
+}
+meddle scribble
 ok=0
 for i in $(seq 1 20); do
 	"$SHMF" inspect "$c" >/dev/null 2>"$TMP/err"
 	RC=$?
 	if { [ $RC -eq 0 ] || [ $RC -eq 1 ]; } && sanitizer_clean "$TMP/err"; then ok=$((ok + 1)); fi
 done
-rm -f "$TMP/scribble"
-wait "$scribbler"
+meddle_stop
 check "20 inspections of a segment being scribbled on: exit 0 or 1" test $ok -eq 20
 
 # honest traffic: a sender and a follower; inspect sees a consistent segment

@@ -10,6 +10,7 @@
 # expect_in FILE CODE WHAT ARGS...    the same with FILE on standard input
 # assert_rc CODE ACTUAL WHAT      assert a status collected some other way (background jobs)
 # out_has / err_has / out_lacks REGEX   assert on the last run's stdout / stderr
+# meddle FUNCTION... / meddle_stop       call FUNCTION over and over in the background
 # The status of every run is checked against the sanitizers too: a report on stderr fails it.
 # tests/cli/exitcodes.sh checks that every status in the man page's table is asserted by one of
 # these, with a literal number, somewhere in tests/cli.
@@ -124,6 +125,23 @@ wait_role() {
 	done
 	fail "side $2 of $1 never became held"
 	return 1
+}
+
+# meddle FUNCTION...: call FUNCTION over and over in a background process (for at most 30 s)
+# until meddle_stop; the tests that change a segment under a reader use it.
+meddle() {
+	touch "$TMP/meddling"
+	(
+		exec 3>&- 4>&-
+		end=$((SECONDS + 30))
+		while [ -e "$TMP/meddling" ] && [ $SECONDS -lt $end ]; do "$@"; done
+	) &
+	MEDDLER=$!
+	PIDS+=("$MEDDLER")
+}
+meddle_stop() {
+	rm -f "$TMP/meddling"
+	wait "$MEDDLER"
 }
 
 # kill9 PID: kill a background process and reap it, quietly
