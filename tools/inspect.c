@@ -4,26 +4,36 @@
  * name), its control area and the frames waiting are copied into private memory with pread()
  * (segfile.c; never the rest, so memory stays bounded whatever the segment's size), and only
  * the copies are analysed (image.c), so that a peer that rewrites the segment meanwhile can
- * change nothing but the verdict. The only other question asked of the kernel is F_OFD_GETLK
- * on the two role bytes, which tells which roles a live process holds (PROTO 7).
+ * change nothing but the verdict. The only other questions asked of the kernel are F_OFD_GETLK
+ * on the two role bytes, which tells which roles a live process holds (PROTO 7), and the
+ * file's ctime, which with role A's lock tells a segment being created from one whose creator
+ * died (PROTO 9.2).
  */
 #include "cli.h"
 #include "image.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layout.h"
 
 #define SHM_DIR "/dev/shm/"
 
+/* PROTO 9.2: a creator holds role A's lock microseconds after it made the file, so a file that
+ * is not ready, whose lock is free and whose status changed this long ago, was left by a
+ * creator that died (the library's ORPHAN_NS). */
+#define ORPHAN_NS 100000000ull
+
 struct report {
 	const struct shmf_cli_opts *o;
 	struct shmf_img *im;
 	struct shmf_cli_file *f;
 	FILE *out;
-	int first; /* JSON: no comma before the first frame */
+	int first;         /* JSON: no comma before the first frame */
+	int lock_a;        /* role A's lock: -1 unknown (an image), 0 free, 1 held */
+	int being_created; /* set by conclude(): not ready, and its creator may still finish */
 };
 
 static const char *type_name(uint16_t t)
@@ -36,13 +46,42 @@ static const char *lock_name(int lock)
 	return lock < 0 ? "unknown" : lock ? "held" : "free";
 }
 
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* What the report can say only once the rings are walked, before its notes: whether a reader
- * moved meanwhile. */
+ * moved meanwhile, and whether a segment that is not ready (its only problem) may still become
+ * ready, which makes the status 3 (not found, or still being created) rather than 1. */
 static void conclude(struct report *r)
 {
+	struct shmf_img *im = r->im;
+	int not_ready = im->nfindings != 0 && im->nfindings <= SHMF_IMG_MAX_FINDINGS;
+	uint64_t now, age;
+
 	if (shmf_cli_rpos_moved(r->f))
-		shmf_img_note(r->im, "a reader moved while the frames were read: the frames shown "
-		                     "may come from a torn copy; inspect it again");
+		shmf_img_note(im, "a reader moved while the frames were read: the frames shown may "
+		                  "come from a torn copy; inspect it again");
+	for (unsigned k = 0; not_ready && k < im->nfindings; k++)
+		not_ready = im->findings[k].code == SHMF_ENOTREADY;
+	if (!not_ready || im->is_copy)
+		return; /* a copy is not being made by anyone: it stays as it is */
+	now = wall_ns();
+	age = now > r->f->ctime_ns ? now - r->f->ctime_ns : 0;
+	if (r->lock_a == 0 && age >= ORPHAN_NS) {
+		char text[160];
+		snprintf(text, sizeof text,
+		         "role A's lock is free and the file last changed %llu ms ago: its creator "
+		         "died before it was ready, so it never will be (PROTOCOL.md 9.2)",
+		         (unsigned long long)(age / 1000000u));
+		shmf_img_note(im, text);
+		return;
+	}
+	r->being_created = 1;
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -193,8 +232,11 @@ static void text_report(struct report *r, const char *label)
 		}
 		if (im->nfindings > SHMF_IMG_MAX_FINDINGS)
 			fprintf(out, "  ... and %u more\n", im->nfindings - SHMF_IMG_MAX_FINDINGS);
-		fprintf(out, "verdict: damaged (%u problem%s)\n", im->nfindings,
-		        im->nfindings == 1 ? "" : "s");
+		if (r->being_created)
+			fprintf(out, "verdict: not ready: still being created\n");
+		else
+			fprintf(out, "verdict: damaged (%u problem%s)\n", im->nfindings,
+			        im->nfindings == 1 ? "" : "s");
 	} else {
 		fprintf(out, "verdict: consistent\n");
 	}
@@ -355,9 +397,11 @@ int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 		rc = shmf_cli_fail("inspect", label, rc);
 		goto out;
 	}
-	if (o->file == NULL)
-		live = shmf_cli_role_locked(fd, SHMF_SIDE_A) == 1 ||
-		       shmf_cli_role_locked(fd, SHMF_SIDE_B) == 1;
+	r.lock_a = -1;
+	if (o->file == NULL) {
+		r.lock_a = shmf_cli_role_locked(fd, SHMF_SIDE_A);
+		live = r.lock_a == 1 || shmf_cli_role_locked(fd, SHMF_SIDE_B) == 1;
+	}
 	/* A live reader may move while the frames are copied: wait (a few silent walks) for a
 	 * moment when none does, and report on that head. A segment nobody holds does not move. */
 	if (live && (rc = shmf_cli_analyse(f, im, 0, 5, &stable)) != 0) {
@@ -368,7 +412,7 @@ int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 	shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, o->file != NULL,
 	                      shmf_cli_read_at, f);
 	if (o->file == NULL && im->role[0].present) {
-		im->role[0].lock = shmf_cli_role_locked(fd, SHMF_SIDE_A);
+		im->role[0].lock = r.lock_a;
 		im->role[1].lock = shmf_cli_role_locked(fd, SHMF_SIDE_B);
 	}
 	r.o = o;
@@ -398,8 +442,10 @@ int shmf_cmd_inspect(const struct shmf_cli_opts *o)
 	if (f->err != 0) {
 		/* a read failed (not a short one): what the report says of the frames is partial */
 		rc = shmf_cli_fail("inspect", label, shmf_cli_errno_code(f->err));
+	} else if (im->nfindings == 0) {
+		rc = SHMF_EXIT_OK;
 	} else {
-		rc = im->nfindings != 0 ? SHMF_EXIT_DAMAGE : SHMF_EXIT_OK;
+		rc = r.being_created ? SHMF_EXIT_NOTFOUND : SHMF_EXIT_DAMAGE;
 	}
 out:
 	if (f != NULL)

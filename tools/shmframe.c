@@ -112,7 +112,8 @@ static const char help_inspect[] =
         "file read-only, copies its control area and the frames waiting into private memory\n"
         "(never the rest of it, whatever its size), and checks the copies: header, role\n"
         "lines, ring positions, and every frame waiting in each ring. Exit 0 when it is\n"
-        "consistent, 1 when it found damage (each problem is named, with its offset).\n"
+        "consistent, 1 when it found damage (each problem is named, with its offset), 3 when\n"
+        "the segment is still being created (not ready while its creator lives).\n"
         "\n"
         "  --file PATH         inspect a segment image (owner and mode are not checked)\n"
         "  -j, --json          one JSON object (\"schema\": 1)\n";

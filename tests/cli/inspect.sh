@@ -194,6 +194,43 @@ if [ "$(id -u)" -ne 0 ]; then
 	expect 4 "an unreadable file" inspect --file "$TMP/noread.img"
 fi
 
+# ---- not ready: 3 while it is being created, 1 once its creator is dead (PROTOCOL.md 9.2) -----
+# A creator holds role A's lock from the moment it makes the file until it is ready (9.1 step
+# 2), and stores magic and init_state last (step 4). A live holder of side A next to a header
+# set back to those stores not yet made is what inspect sees of a segment being created.
+nr=$(name notready)
+expect 0 "create" create "$nr"
+mkfifo "$TMP/nr.in"
+"$SHMF" send "$nr" <"$TMP/nr.in" >/dev/null 2>&1 3>&- 4>&- &
+nrsend=$!
+PIDS+=("$nrsend")
+exec 4>"$TMP/nr.in"
+wait_role "$nr" A
+printf '\000\000\000\000' | dd of="$(shmpath notready)" bs=1 seek=$((0x7c)) conv=notrunc status=none
+expect 3 "inspect of a segment between its creator's last two stores" inspect "$nr"
+err_has "^shmframe: inspect: $nr: segment not ready"
+out_has '^verdict: not ready: still being created$'
+expect 3 "the same, JSON" inspect "$nr" --json
+out_has '"code":"SHMF_ENOTREADY"'
+out_has '"consistent":false\}$'
+head -c 128 /dev/zero | dd of="$(shmpath notready)" bs=1 conv=notrunc status=none
+expect 3 "inspect of a segment whose header is not written yet" inspect "$nr"
+out_has '^verdict: not ready: still being created$'
+kill9 "$nrsend"
+exec 4>&-
+# the same bytes with nobody holding side A, 100 ms after the file last changed: dead creator
+sleep 0.2
+expect 1 "inspect of a segment whose creator died before it was ready" inspect "$nr"
+out_has "its creator died before it was ready"
+out_has '^verdict: damaged'
+: >"$(shmpath dead)"
+sleep 0.2
+expect 1 "an empty file that nobody holds, 200 ms old" inspect "$(name dead)"
+out_has "its creator died before it was ready"
+# an image is a copy: nobody is making it, it is what it is
+cp "$(shmpath notready)" "$TMP/notready.img"
+expect 1 "an image of a segment not ready" inspect --file "$TMP/notready.img"
+
 # ---- never a crash or a hang: random and corrupted images ---------------------------------------
 SEED=${SHMF_TEST_SEED:-$$}
 echo "random images: seed $SEED (rerun with SHMF_TEST_SEED=$SEED)"
