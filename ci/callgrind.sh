@@ -10,7 +10,7 @@
 # channel (timeout 0: no waiting, no system call), valgrind --tool=callgrind counts the
 # instructions of its loop only (--toggle-collect=probe_loop), and each figure is the difference
 # between two runs, N2 and N1 messages, divided by N2 - N1: one send plus one receive, with the
-# fixed costs of the first messages cancelled out. The probe is built Release (-O2), standalone
+# fixed costs of the first messages cancelled out. The probe is built Release (-O3), standalone
 # (cmake -S bench), in build/ci/callgrind. Needs valgrind, cmake and a C compiler.
 set -u
 cd "$(dirname "$0")/.." || exit 2

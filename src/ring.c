@@ -467,12 +467,11 @@ INLINE int refresh_data(shmf_ring *r, uint64_t pos, uint64_t *peer)
  * its size. Works on locals: an acquire load would make the compiler reload every field. */
 INLINE int next_frame(shmf_ring *r, hdr_words *w, unsigned char **frame, uint64_t *size)
 {
-	int rc;
-
 	if (r->err != 0)
 		return r->err;
 	for (;;) {
 		uint64_t pos = r->pos, peer = r->peer;
+		int rc;
 		if (peer == pos && (rc = refresh_data(r, pos, &peer)) != 0)
 			return rc;
 		uint64_t avail = peer - pos;
