@@ -212,6 +212,12 @@ static inline void shmf_fence_seq_cst(void)
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* A compiler barrier against this thread's own signal handler (the SIGBUS guard's flag). */
+static inline void shmf_signal_fence(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
 static inline void shmf_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

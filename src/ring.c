@@ -156,6 +156,9 @@ int shmf_ring_reader_attach(shmf_ring *r)
  * truncation meanwhile, whatever was made of the zero pages it mapped becomes SHMF_ETRUNCATED. */
 INLINE int guarded(shmf_ring *r, int rc)
 {
+	/* The handler runs in this thread, inside an access above: keep every access to the mapping
+	 * before the flag's load (a compiler barrier; no instruction). */
+	shmf_signal_fence();
 	if (atomic_load(r->trip) != 0) {
 		r->err = SHMF_ETRUNCATED;
 		return SHMF_ETRUNCATED;
@@ -631,7 +634,7 @@ int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 int shmf_ring_release(shmf_ring *r)
 {
 	if (!r->pending)
-		return SHMF_ESTATE;
+		return guarded(r, SHMF_ESTATE);
 	r->pending = 0;
 	consume(r, shmf_frame_size(r->pend_len));
 	return guarded(r, 0);
