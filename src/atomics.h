@@ -94,16 +94,15 @@ static inline uint32_t shmf_sh_load_relaxed32(unsigned char *p)
 #endif
 }
 
-/* Copy `n` bytes out of the segment into private memory. The caller verifies the copy, never the
- * source. */
+/* Copy `n` bytes (n > 0) out of the segment into private memory. The caller verifies the copy,
+ * never the source. */
 static inline void shmf_sh_copy_out(void *dst, const unsigned char *src, size_t n)
 {
 #ifdef SHMF_FUZZ_HOSTILE_LOADS
 	(void)src;
 	shmf_fuzz_hostile_fill(dst, n);
 #else
-	if (n != 0)
-		memcpy(dst, src, n);
+	memcpy(dst, src, n);
 #endif
 }
 

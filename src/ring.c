@@ -149,8 +149,14 @@ int shmf_ring_reader_attach(shmf_ring *r)
  * shmf_ring_bind() picks one per ring, once. At 64 B a call into crc32c.c, its CPU check and a
  * private header buffer cost more than the copy. Rare steps (the end of a lap, a refresh of the
  * peer's position, PAD frames, rejects) stay out of line in both. */
+#if defined(SHMF_GCOV)
+/* The coverage build (-O0) keeps each body as one function called by both instances, so that
+ * gcov counts the branches of a check once, with both values of hw, not once per copy. */
+#define INLINE static
+#else
 #define INLINE __attribute__((always_inline)) static inline
-#define COLD   __attribute__((noinline, cold)) static
+#endif
+#define COLD __attribute__((noinline, cold)) static
 
 /* The end of every call that touched the mapping (internal.h): if the SIGBUS guard caught a
  * truncation meanwhile, whatever was made of the zero pages it mapped becomes SHMF_ETRUNCATED. */
