@@ -320,8 +320,10 @@ static void file_analyse(struct shmf_img *im, struct shmf_cli_file *f, uint32_t 
 	FZ_CHECK(shmf_cli_rpos_moved(f) == 0, "no reader moved, yet rpos_moved says one did");
 }
 
-/* The finding of a read that came back short (image.c, fetch()). */
-#define ENDED "the file ended at offset %llu while it was read"
+/* The finding of a read that came back short (image.c, fetch()): "at" where the read got some
+ * bytes, "at or before" where it got none. */
+#define ENDED        "the file ended at offset %llu while it was read"
+#define ENDED_BEFORE "the file ended at or before offset %llu while it was read"
 
 /* The short read: see the oracle at the top. */
 static void check_short(const struct shmf_img *im, const struct shmf_img *ref,
@@ -397,7 +399,8 @@ static void check_short(const struct shmf_img *im, const struct shmf_img *ref,
 		unsigned long long at;
 
 		if (f->code == SHMF_ESIZE && strcmp(f->where, "file") == 0 &&
-		    sscanf(f->detail, ENDED, &at) == 1) {
+		    (sscanf(f->detail, ENDED, &at) == 1 ||
+		     sscanf(f->detail, ENDED_BEFORE, &at) == 1)) {
 			FZ_CHECK(f->offset == -1 && at >= cut && at < size,
 			         "\"%s\": the file was cut at %llu of %llu bytes", f->detail,
 			         (unsigned long long)cut, (unsigned long long)size);

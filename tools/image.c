@@ -483,11 +483,13 @@ static int fetch(struct shmf_img *im, uint64_t off, void *dst, size_t len, uint6
 		return 1;
 	end = off + (got < len ? got : len);
 	if (!im->shrank) {
+		/* A read that got nothing only says the file ends at or before where it began. */
 		im->shrank = 1;
 		finding(im, SHMF_ESIZE, -1, "file",
-		        "the file ended at offset %llu while it was read: it shrank from %llu "
+		        "the file ended %s offset %llu while it was read: it shrank from %llu "
 		        "bytes",
-		        (unsigned long long)end, (unsigned long long)im->file_size);
+		        got == 0 ? "at or before" : "at", (unsigned long long)end,
+		        (unsigned long long)im->file_size);
 	}
 	return 0;
 }
