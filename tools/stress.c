@@ -129,12 +129,20 @@ struct dir_ep { /* one direction (d: sent by side d), one episode */
 struct side_ep {
 	atomic_int ready;            /* the spawn number of the process that attached */
 	_Atomic uint64_t gone_epoch; /* the latest kill this side saw as SHMF_EPEERGONE */
+	/* The supervisor's word on this side's deaths: `down` from the announcement of a death
+	 * (dead_epoch, dead_ns) until the replacement has attached (ready_ns, set by it). Only
+	 * then may the peer be told SHMF_EPEERGONE. */
+	atomic_int down;
+	_Atomic uint64_t dead_epoch;
+	_Atomic int64_t dead_ns, ready_ns;
 };
 
 struct episode {
 	atomic_int stop; /* the supervisor: finish, drain, close */
 	atomic_int end;  /* anyone: stop now (a failure, or the named error of a damage episode) */
 	atomic_int end_code;
+	atomic_int faulted;          /* the damager has written (or truncated): damage may show */
+	_Atomic uint64_t trunc_to;   /* the size the damager truncated the file to, + 1; 0 none */
 	_Atomic uint64_t kill_epoch; /* one more for each side death the supervisor announces */
 	_Atomic int64_t kill_ns;     /* when it happened (or was seen, for a kill point) */
 	atomic_int stall_side;       /* the side whose receiver stalls, -1 none */
@@ -159,6 +167,7 @@ struct ledger {
 	_Atomic uint64_t scribbles, truncations;
 	_Atomic uint64_t stalls_measured, stalls_unblocked, stall_cpu_max_ppm;
 	_Atomic uint64_t progress; /* messages delivered both ways: the watchdog's pulse */
+	int64_t t0_ns;             /* the run's start: the origin of the send times */
 	struct dir_tot t[2];
 	struct episode ep;
 };
@@ -339,7 +348,23 @@ static void named_error(int side, const char *what, int rc, uint64_t k)
 {
 	if (damage_mode() && is_damage_error(rc)) {
 		int zero = 0;
-		atomic_compare_exchange_strong(&L->ep.end_code, &zero, rc);
+		/* before the episode's first fault, damage cannot show: the library is wrong */
+		if (!atomic_load(&L->ep.faulted)) {
+			failf("side %c: %s of message %llu: %s (%s) before any fault was injected "
+			      "in this episode",
+			      'A' + side, what, (unsigned long long)k, err_name(rc),
+			      shmf_strerror(rc));
+			return;
+		}
+		if (atomic_compare_exchange_strong(&L->ep.end_code, &zero, rc) &&
+		    C->scribble <= 0 && rc != SHMF_ETRUNCATED) {
+			/* --truncate alone: PROTOCOL.md 9.6, every call after the trip says so */
+			failf("side %c: %s of message %llu after a truncation: %s (%s), not "
+			      "SHMF_ETRUNCATED",
+			      'A' + side, what, (unsigned long long)k, err_name(rc),
+			      shmf_strerror(rc));
+			return;
+		}
 		atomic_store(&L->ep.end, 1);
 		return;
 	}
@@ -392,13 +417,23 @@ static void fill_body(unsigned char *p, size_t n, uint64_t key)
 	}
 }
 
+/* Bytes 8-15 of a message of HDR bytes or more: the send time, 48 bits of ns since the run's
+ * start (78 hours before it wraps), and 16 bits of a hash of it and the message's key, so that
+ * the receiver can check these bytes too (a change shows, but for 1 in 65536). */
+#define T48 ((1ull << 48) - 1u)
+
+static uint64_t time_word(uint64_t key, uint64_t t48)
+{
+	return t48 | (mix64(key ^ t48 ^ 0x7153) & ~T48);
+}
+
 static void msg_make(unsigned char *buf, size_t len, int dir, uint64_t k, int64_t t)
 {
 	uint64_t key = msg_key(dir, k);
 
 	if (len >= HDR) {
 		put64(buf, k);
-		put64(buf + 8, (uint64_t)t);
+		put64(buf + 8, time_word(key, (uint64_t)(t - L->t0_ns) & T48));
 		fill_body(buf + HDR, len - HDR, key);
 	} else {
 		fill_body(buf, len, key);
@@ -423,6 +458,15 @@ static int msg_check(const unsigned char *buf, size_t n, int dir, uint64_t k,
 		failf("%s: message %llu has %zu bytes, expected %zu (lost, repeated or corrupt)", d,
 		      (unsigned long long)k, n, want);
 		return -1;
+	}
+	if (n >= HDR) {
+		uint64_t w = get64(buf + 8);
+		if (w != time_word(msg_key(dir, k), w & T48)) {
+			failf("%s: message %llu (%zu bytes) is corrupt: bytes 8-15 (the send time) "
+			      "are 0x%016llx, whose check bits are wrong",
+			      d, (unsigned long long)k, n, (unsigned long long)w);
+			return -1;
+		}
 	}
 	size_t off = n >= HDR ? HDR : 0;
 	fill_body(scratch, n - off, msg_key(dir, k));
@@ -561,10 +605,18 @@ static void check_overrun(int side, const char *what, int timeout_ms, int64_t t0
 	}
 }
 
-/* SHMF_EPEERGONE from a call that ran [t0, t1]: measure it against the announced death. */
+/* Is a death of side p outstanding for a call that started at t0: announced and not yet
+ * replaced, or replaced only after the call began (it may have looked before)? */
+static int peer_down(int p, int64_t t0)
+{
+	return atomic_load(&L->ep.s[p].down) || t0 < atomic_load(&L->ep.s[p].ready_ns);
+}
+
+/* SHMF_EPEERGONE from a call that ran [t0, t1]: measure it against the announced death of the
+ * peer. One that no death explains fails the run. */
 static void peer_gone(struct side *x, int thread, int64_t t0, int64_t t1)
 {
-	uint64_t e = atomic_load(&L->ep.kill_epoch);
+	int p = 1 - x->side;
 
 	if (atomic_load(&L->ep.end))
 		return; /* a damage episode ended: a peer whose mapping the guard replaced with zero
@@ -573,10 +625,25 @@ static void peer_gone(struct side *x, int thread, int64_t t0, int64_t t1)
 		failf("side %c: SHMF_EPEERGONE, but no process was killed", 'A' + x->side);
 		return;
 	}
+	/* A death at a kill point is announced once the supervisor has reaped the process: give
+	 * it the time to (it polls every 0.5 ms). */
+	int64_t limit = t1 + 2000 * MS;
+	while (!peer_down(p, t0)) {
+		if (atomic_load(&L->ep.end))
+			return;
+		if (now_ns() > limit) {
+			failf("side %c: SHMF_EPEERGONE, but side %c is alive (no death of it is "
+			      "outstanding)",
+			      'A' + x->side, 'A' + p);
+			return;
+		}
+		sleep_ns(MS / 2);
+	}
+	uint64_t e = atomic_load(&L->ep.s[p].dead_epoch);
 	if (e == 0 || e == x->gone_seen[thread])
-		return; /* a death not announced yet (kill point), or one measured already */
+		return; /* measured already: the peer is still down */
 	x->gone_seen[thread] = e;
-	int64_t k = atomic_load(&L->ep.kill_ns);
+	int64_t k = atomic_load(&L->ep.s[p].dead_ns);
 	int64_t lat = t1 - (t0 > k ? t0 : k);
 	if (lat < 0)
 		lat = 0;
@@ -652,8 +719,7 @@ static void *sender_main(void *p)
 		int rc = shmf_send(x->ch, buf, len, to);
 		int64_t t1 = now_ns();
 		atomic_store(&D->in_send, 0);
-		if (rc != 0)
-			check_overrun(d, "send", to, t0, t1);
+		check_overrun(d, "send", to, t0, t1); /* a success must be in time too */
 		if (rc == 0) {
 			uint64_t tx = 0;
 			shmf_positions(x->ch, &tx, NULL);
@@ -687,6 +753,21 @@ out:
 	return NULL;
 }
 
+/* After the last message of direction d (k delivered): nothing else may wait in the ring. */
+static void check_drained(struct side *x, int d, uint64_t k, unsigned char *buf)
+{
+	size_t n = 0;
+	int rc = shmf_recv(x->ch, buf, (size_t)C->max_message, &n, 0);
+
+	if (rc == 0 || rc == SHMF_ETOOSMALL)
+		failf("%s: a frame of %zu bytes after the last message (%llu sent): the ring "
+		      "should be empty",
+		      d == 0 ? "A->B" : "B->A", n, (unsigned long long)k);
+	else if (rc != SHMF_EAGAIN && rc != SHMF_EPEERCLOSED &&
+	         (rc != SHMF_EPEERGONE || !kill_mode()))
+		named_error(x->side, "recv after the last", rc, k);
+}
+
 static void *receiver_main(void *p)
 {
 	struct side *x = p;
@@ -712,12 +793,16 @@ static void *receiver_main(void *p)
 				      (unsigned long long)fin);
 				break;
 			}
-			if (k == fin)
+			if (k == fin) {
+				check_drained(x, d, k, buf);
 				break;
+			}
 		}
 		if (C->stall && atomic_load(&L->ep.stall_side) == x->side) {
 			int64_t until = atomic_load(&L->ep.stall_end);
-			while (now_ns() < until && !atomic_load(&L->ep.end))
+			while (now_ns() < until && !atomic_load(&L->ep.end) &&
+			       !atomic_load(&L->ep.stop) &&
+			       atomic_load(&L->ep.stall_side) == x->side)
 				sleep_ns(5 * MS);
 			continue;
 		}
@@ -733,8 +818,7 @@ static void *receiver_main(void *p)
 		int rc = shmf_recv(x->ch, buf, cap, &n, to);
 		int64_t t1 = now_ns();
 		atomic_store(&D->in_recv, 0);
-		if (rc != 0)
-			check_overrun(x->side, "recv", to, t0, t1);
+		check_overrun(x->side, "recv", to, t0, t1); /* a success must be in time too */
 		if (rc == 0) {
 			if (msg_check(buf, n, d, k, scratch) != 0)
 				break;
@@ -746,8 +830,7 @@ static void *receiver_main(void *p)
 			atomic_fetch_add(&T->bytes, n);
 			atomic_fetch_add(&L->progress, 1);
 			if (n >= HDR) {
-				int64_t ts = (int64_t)get64(buf + 8);
-				uint64_t lat = t1 > ts ? (uint64_t)(t1 - ts) : 0;
+				uint64_t lat = ((uint64_t)(t1 - L->t0_ns) - get64(buf + 8)) & T48;
 				atomic_fetch_add(&T->hist[bucket(lat)], 1);
 				atomic_fetch_add(&T->lat_n, 1);
 				atomic_max(&T->lat_max, lat);
@@ -818,7 +901,7 @@ static int recover(struct side *x)
 	x->rx_next = next;
 	if (why == NULL)
 		return 0;
-	if (damage_mode()) {
+	if (damage_mode() && atomic_load(&L->ep.faulted)) {
 		int zero = 0;
 		atomic_compare_exchange_strong(&L->ep.end_code, &zero, SHMF_EPOS);
 		atomic_store(&L->ep.end, 1);
@@ -845,17 +928,17 @@ static void measure_stall(struct side *x, uint64_t *seen)
 	int64_t end = atomic_load(&L->ep.stall_end) - 20 * MS;
 	if (end - start < 100 * MS || pthread_getcpuclockid(x->tx_thr, &cid) != 0)
 		return;
-	while (now_ns() < start && !atomic_load(&L->ep.end))
+	while (now_ns() < start && !atomic_load(&L->ep.end) && !atomic_load(&L->ep.stop))
 		monitor_sleep();
 	rec_get(&L->ep.d[x->side].srec, &n0, &pos);
 	clock_gettime(cid, &c0);
 	int64_t w0 = now_ns();
-	while (now_ns() < end && !atomic_load(&L->ep.end))
+	while (now_ns() < end && !atomic_load(&L->ep.end) && !atomic_load(&L->ep.stop))
 		monitor_sleep();
 	clock_gettime(cid, &c1);
 	int64_t w1 = now_ns();
 	rec_get(&L->ep.d[x->side].srec, &n1, &pos);
-	if (atomic_load(&L->ep.end) || atomic_load(&x->tx_done))
+	if (atomic_load(&L->ep.end) || atomic_load(&L->ep.stop) || atomic_load(&x->tx_done))
 		return;
 	if (n1 != n0) { /* it was not blocked: the ring never filled */
 		atomic_fetch_add(&L->stalls_unblocked, 1);
@@ -892,6 +975,9 @@ static int side_run(const char *name, int side, int spawn)
 		      shmf_strerror(rc));
 		return 1;
 	}
+	/* we hold the role: from now on the peer may no longer be told SHMF_EPEERGONE */
+	atomic_store(&L->ep.s[side].ready_ns, now_ns());
+	atomic_store(&L->ep.s[side].down, 0);
 	if (C->jitter) {
 		static const unsigned spins[] = {0, 50, 2000, 20000};
 		static const uint64_t batches[] = {0, 0, 512, 4096};
@@ -991,6 +1077,8 @@ static int damager_run(const char *name, uint64_t seed)
 		int64_t now = now_ns();
 		if (now >= t_trunc) {
 			uint64_t to = round_page(rnd_below(&rng, size - 4096u));
+			atomic_store(&L->ep.trunc_to, to + 1u);
+			atomic_store(&L->ep.faulted, 1); /* before the damage, never after */
 			if (ftruncate(fd, (off_t)to) != 0) {
 				failf("damager: ftruncate: %s", strerror(errno));
 				break;
@@ -1029,7 +1117,9 @@ static int damager_run(const char *name, uint64_t seed)
 			off = 0x100u + 0x100u * (unsigned)ring +
 			      (f < 6 ? fields[f] : rnd_below(&rng, 0x100) & ~7u);
 			lim = 0x200u + 0x100u * (unsigned)ring;
-			if (f == 0 && (rnd(&rng) & 1u) && publish_stale(m + data[ring], ctl, cap)) {
+			if (f == 0 && (rnd(&rng) & 1u) &&
+			    (atomic_store(&L->ep.faulted, 1),
+			     publish_stale(m + data[ring], ctl, cap))) {
 				atomic_fetch_add(&L->scribbles, 1);
 				continue;
 			}
@@ -1038,6 +1128,7 @@ static int damager_run(const char *name, uint64_t seed)
 				_Atomic uint64_t *w = (_Atomic uint64_t *)(void *)(m + off);
 				int64_t delta =
 				        ((int64_t)rnd_below(&rng, 33) - 16) * (f < 2 ? 8 : 1);
+				atomic_store(&L->ep.faulted, 1);
 				atomic_fetch_add(w, (uint64_t)delta);
 				atomic_fetch_add(&L->scribbles, 1);
 				continue;
@@ -1051,6 +1142,7 @@ static int damager_run(const char *name, uint64_t seed)
 		}
 		if (off >= size)
 			continue;
+		atomic_store(&L->ep.faulted, 1);
 		if (rnd(&rng) & 1u) { /* flip one bit */
 			_Atomic unsigned char *b = (_Atomic unsigned char *)(void *)(m + off);
 			atomic_fetch_xor(b, (unsigned char)(1u << (rnd(&rng) & 7u)));
@@ -1105,6 +1197,7 @@ struct sup {
 	        probes_err, clean_episodes, gone_confirmed, no_survivor, committed[2];
 	int64_t t0;
 	int sys_exit; /* the exit code when the channel could not be created */
+	char sys_msg[SHMF_NAME_MAX + 160];
 };
 
 /* fork(), with stdio flushed first (a child exits through exit(), which flushes again); the
@@ -1188,6 +1281,14 @@ static int kp_arm(struct sup *S, uint64_t *n)
 	return kp;
 }
 
+/* Side s died (or is about to be killed): its peer may now be told SHMF_EPEERGONE. */
+static void announce_death(int s, uint64_t epoch, int64_t at)
+{
+	atomic_store(&L->ep.s[s].dead_ns, at);
+	atomic_store(&L->ep.s[s].dead_epoch, epoch);
+	atomic_store(&L->ep.s[s].down, 1);
+}
+
 /* The status of a side that died or exited: -1 when that is a failure (recorded). */
 static int judge_exit(struct sup *S, int s, int status)
 {
@@ -1210,12 +1311,32 @@ static int judge_exit(struct sup *S, int s, int status)
 			S->kp_deaths++;
 			atomic_store(&L->ep.kill_ns, c->died_ns);
 			c->epoch = atomic_fetch_add(&L->ep.kill_epoch, 1) + 1u;
+			announce_death(s, c->epoch, c->died_ns);
 		}
 		c->gone_wait = 1;
 		return 0;
 	}
 	failf("side %c (pid %d) died of signal %d (%s)", 'A' + s, (int)c->pid, sig, strsignal(sig));
 	return -1;
+}
+
+/* The damager's status: it must exit 0 by itself (a crashed one would leave a run that
+ * passes with no damage done). */
+static void judge_damager(struct sup *S, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		S->damager = 0;
+		return;
+	}
+	if (!atomic_load(&L->failed)) {
+		if (WIFEXITED(status))
+			failf("the damager (pid %d) exited with status %d", (int)S->damager,
+			      WEXITSTATUS(status));
+		else
+			failf("the damager (pid %d) died of signal %d (%s)", (int)S->damager,
+			      WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+	S->damager = 0;
 }
 
 static void reap(struct sup *S)
@@ -1227,6 +1348,11 @@ static void reap(struct sup *S)
 		pid_t p = waitpid(S->side[s].pid, &status, WNOHANG);
 		if (p == S->side[s].pid)
 			judge_exit(S, s, status);
+	}
+	if (S->damager > 0) {
+		int status;
+		if (waitpid(S->damager, &status, WNOHANG) == S->damager)
+			judge_damager(S, status);
 	}
 }
 
@@ -1241,7 +1367,17 @@ static void kill_all(struct sup *S)
 		}
 	}
 	if (S->damager > 0) {
+		/* once the episode is over it leaves by itself (it looks every 5 ms): judge that */
 		int status;
+		int64_t limit = now_ns() + 2000 * MS;
+		atomic_store(&L->ep.stop, 1); /* the sides are gone: the episode is over */
+		while (!atomic_load(&L->failed) && !interrupted && now_ns() < limit) {
+			if (waitpid(S->damager, &status, WNOHANG) == S->damager) {
+				judge_damager(S, status);
+				return;
+			}
+			sleep_ns(MS / 2);
+		}
 		kill(S->damager, SIGKILL);
 		waitpid(S->damager, &status, 0);
 		S->damager = 0;
@@ -1277,15 +1413,22 @@ static void kill_side(struct sup *S, int s, int reader)
 
 	while (!atomic_load(flag) && now_ns() < limit)
 		;
-	if (atomic_load(flag))
-		S->kills_in_call++;
 	struct child *c = &S->side[s];
-	atomic_store(&L->ep.kill_ns, now_ns());
+	int64_t at = now_ns();
+	atomic_store(&L->ep.kill_ns, at);
 	c->epoch = atomic_fetch_add(&L->ep.kill_epoch, 1) + 1u;
+	announce_death(s, c->epoch, at);
 	c->killed = 1;
+	int inside = atomic_load(flag); /* read as close to the kill as we can */
 	kill(c->pid, SIGKILL);
 	if (waitpid(c->pid, &status, 0) == c->pid)
 		judge_exit(S, s, status);
+	if (!c->gone_wait) {
+		/* it had exited by itself (or failed) before the signal: no kill to count */
+		atomic_store(&L->ep.s[s].down, 0);
+		return;
+	}
+	S->kills_in_call += inside != 0;
 	if (reader)
 		S->kills_reader++;
 	else
@@ -1396,6 +1539,17 @@ static void probe_attach(struct sup *S)
 	shmf_channel *ch = NULL;
 	int rc = shmf_attach(S->name, SHMF_SIDE_B, 0, &ch);
 
+	uint64_t trunc = atomic_load(&L->ep.trunc_to);
+
+	/* a file cut below its header's size (PROTOCOL.md 6.2): SHMF_ESIZE, as the doc says;
+	 * one cut to nothing may look like a creation in progress instead */
+	if (trunc > 1u && rc != SHMF_ESIZE && !atomic_load(&L->failed)) {
+		failf("attach to the segment truncated to %llu bytes: %s, not SHMF_ESIZE",
+		      (unsigned long long)(trunc - 1u), err_name(rc));
+		if (rc == 0)
+			shmf_close(ch);
+		return;
+	}
 	if (rc == 0) {
 		shmf_close(ch);
 		S->probes_ok++;
@@ -1419,14 +1573,18 @@ static int episode(struct sup *S, const shmf_config *cfg)
 	rc = shmf_create(S->name, cfg, &ch);
 	if (rc != 0) {
 		S->sys_exit = shmf_cli_fail(CMD, S->name, rc); /* 8 no space, 9 other, ... */
+		snprintf(S->sys_msg, sizeof S->sys_msg, "create %s: %s (%s)", S->name, err_name(rc),
+		         shmf_strerror(rc));
 		return -2;
 	}
 	S->have_name = 1;
 	shmf_close(ch); /* role A is free (detached) for side A's process */
 	memset(&L->ep, 0, sizeof L->ep);
 	atomic_store(&L->ep.stall_side, -1);
+	for (int s = 0; s < 2; s++) /* before its first attach, a side may look gone */
+		atomic_store(&L->ep.s[s].ready_ns, INT64_MAX);
 
-	int result = 0;
+	int result = 0, clock_stop = 0; /* clock_stop: the clock, not --messages, ended it */
 	uint64_t cycles_here = 0;
 	/* the first processes are armed too, so that kill points fire from the start */
 	uint64_t n0 = 0, n1 = 0;
@@ -1493,13 +1651,14 @@ static int episode(struct sup *S, const shmf_config *cfg)
 			sleep_ns(MS);
 			continue;
 		}
-		int any_done = atomic_load(&L->ep.d[0].sender_done) ||
-		               atomic_load(&L->ep.d[1].sender_done);
+		/* --messages N: each direction sends all N by itself (a stop now would cut the
+		 * other one short); only the clock stops it early */
 		int cycles_full = C->cycles != 0 && (cycles_here >= C->cycles_per_channel ||
 		                                     S->cycles_done >= C->cycles);
-		if (both && (now >= deadline_ns(S) || now >= end_ep || cycles_full || any_done ||
+		if (both && (now >= deadline_ns(S) || now >= end_ep || cycles_full ||
 		             (C->messages != 0 && damage_mode() &&
 		              delivered_total() >= 2u * C->messages))) {
+			clock_stop = now >= deadline_ns(S) || now >= end_ep || cycles_full;
 			atomic_store(&L->ep.stall_side, -1);
 			atomic_store(&L->ep.stop, 1);
 			stopping = 1;
@@ -1507,6 +1666,16 @@ static int episode(struct sup *S, const shmf_config *cfg)
 			continue;
 		}
 		if (!both) {
+			/* a side is down (waiting for the survivor's SHMF_EPEERGONE, which
+			 * restarts() bounds) or finished: the other must still make progress */
+			uint64_t bound_ms = C->hang_ms + C->stall_ms;
+			if (now - last_change > (int64_t)bound_ms * MS) {
+				failf("no message delivered either way for %llu ms while side %c "
+				      "was down (a hang)",
+				      (unsigned long long)bound_ms, S->side[0].alive ? 'B' : 'A');
+				result = -1;
+				break;
+			}
 			sleep_ns(MS / 2);
 			continue;
 		}
@@ -1555,7 +1724,9 @@ static int episode(struct sup *S, const shmf_config *cfg)
 		}
 		int stalled = stall_until != 0;
 		if (!stalled && now - last_change > (int64_t)C->hang_ms * MS) {
-			if (damage_mode()) { /* damage can fake a full ring: a stall, by timeouts */
+			if (damage_mode() &&
+			    atomic_load(&L->ep.faulted)) { /* damage can fake a full ring: a stall,
+				                              by timeouts */
 				S->stall_episodes++;
 				int zero = 0;
 				atomic_compare_exchange_strong(&L->ep.end_code, &zero,
@@ -1602,6 +1773,12 @@ finish:
 				failf("%s: %llu messages committed, %llu delivered",
 				      d == 0 ? "A->B" : "B->A", (unsigned long long)fin,
 				      (unsigned long long)got);
+				result = -1;
+			} else if (C->messages != 0 && !damage_mode() && !clock_stop &&
+			           fin != C->messages) {
+				failf("%s: %llu messages delivered, --messages asked for %llu",
+				      d == 0 ? "A->B" : "B->A", (unsigned long long)fin,
+				      (unsigned long long)C->messages);
 				result = -1;
 			}
 		}
@@ -1838,7 +2015,7 @@ static const char help_stress[] =
         "was detected as PROTOCOL.md says.\n"
         "\n"
         "  --duration S         run S seconds (default 10 without --messages or --cycles)\n"
-        "  --messages N         N messages each way (per channel)\n"
+        "  --messages N         N messages each way (per channel), all of them\n"
         "  --cycles N           N kill -9 / take-over cycles (a fresh channel every 50)\n"
         "  --sizes SPEC         N, A-B, or mix (0, the maximum and between; default mix)\n"
         "  --capacity BYTES     bytes per ring (default 64K)\n"
@@ -1858,7 +2035,7 @@ static const char help_stress[] =
         "  --truncate           a third process shrinks the segment once per episode\n"
         "  --stall-reader       receivers stop for --stall-ms now and then; the blocked\n"
         "                       writer must stay under --cpu-max CPU\n"
-        "  --stall-ms MS        the stall (default 1000)\n"
+        "  --stall-ms MS        the stall, 270 or more (default 1000)\n"
         "  --cpu-max PERCENT    the blocked writer's CPU limit (default 10)\n"
         "  --gone-bound MS      SHMF_EPEERGONE must come within MS of a death (default 500)\n"
         "  --episode-ms MS      the longest damage episode (default 3000)\n"
@@ -2026,9 +2203,10 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 		case OPT_SEED:
 			errno = 0;
 			char *end;
-			c->seed = strtoull(a, &end, 0);
-			if (errno != 0 || end == a || *end != '\0')
-				return usage_err("--seed: a number, not '%s'", a);
+			/* decimal only, as the summary prints it (base 0 read 010 as 8) */
+			c->seed = strtoull(a, &end, 10);
+			if (errno != 0 || end == a || *end != '\0' || a[0] < '0' || a[0] > '9')
+				return usage_err("--seed: a decimal number, not '%s'", a);
 			has_seed = 1;
 			break;
 		case OPT_JITTER: c->jitter = 1; break;
@@ -2078,8 +2256,10 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 		case OPT_SEQUENTIAL: c->concurrent = 0; break;
 		case OPT_STALL: c->stall = 1; break;
 		case OPT_STALLMS:
-			if (shmf_cli_parse_u64(a, 600000, &c->stall_ms) != 0 || c->stall_ms < 200)
-				return usage_err("--stall-ms: 200 to 600000, not '%s'", a);
+			/* the writer's CPU is measured from 150 ms into the stall to 20 ms
+			 * before its end, over 100 ms at least */
+			if (shmf_cli_parse_u64(a, 600000, &c->stall_ms) != 0 || c->stall_ms < 270)
+				return usage_err("--stall-ms: 270 to 600000, not '%s'", a);
 			break;
 		case OPT_CPUMAX:
 			if (parse_double(a, 100, &pct) != 0)
@@ -2178,6 +2358,7 @@ int shmf_cmd_stress(int argc, char **argv)
 	}
 
 	S.t0 = now_ns();
+	L->t0_ns = S.t0; /* before the first fork: the origin of every send time */
 	int sys = 0;
 	while (!run_over(&S)) {
 		int e = episode(&S, &sc);
@@ -2203,12 +2384,15 @@ int shmf_cmd_stress(int argc, char **argv)
 	if (names != 0 && !atomic_load(&L->failed))
 		failf("%d names of this run are left in /dev/shm", names);
 	int failed = atomic_load(&L->failed) != 0;
-	const char *failure = failed ? L->fail_msg : "";
+	const char *failure = failed ? L->fail_msg : sys ? S.sys_msg : "";
 	int ok = !failed && !interrupted && !sys;
+	/* a check that failed is the result, even if a signal came after it */
+	if (!failed && !sys && interrupted)
+		failure = "interrupted";
 	if (cfg.json)
-		print_json(&S, secs, ok, interrupted ? "interrupted" : failure, fds1 - fds0, names);
+		print_json(&S, secs, ok, failure, fds1 - fds0, names);
 	else
-		print_text(&S, secs, ok, interrupted && !failed ? "interrupted" : failure);
+		print_text(&S, secs, ok, failure);
 	if (failed)
 		shmf_cli_err(CMD, NULL, "FAILED (seed %llu): %s", (unsigned long long)cfg.seed,
 		             failure);
