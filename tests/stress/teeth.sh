@@ -4,7 +4,7 @@
 #   tests/stress/teeth.sh [NAME...]      all weakenings, or only those named
 #
 # It copies the working tree to a temporary directory, and for each weakening below patches the
-# copy's src/ (never the tree's own), rebuilds the copy's shmframe and shmframe_kp, runs the
+# copy's src/ (never the tree's own; damager-crash patches the copy's tools/stress.c), rebuilds the copy's shmframe and shmframe_kp, runs the
 # stress mode that should catch it, and checks that the run fails, for the planted reason (its
 # failure message matches), within the time limit. It prints one line per weakening with the
 # time the tool took to catch it, and exits 0 only when every weakening that is expected to be
@@ -27,6 +27,11 @@ WEAKENINGS=(
 	'no-writer-repair|src/ring.c|s~(frame_at_has_seq\(r, p, r->cap - \(p - rd\), s - 1u\)\) \{\n\t\t)r->seq = s - 1u;~$1(void)0; /* TEETH */~|kp|--duration LIMIT --kill-point seq-published --kp-every 3000|SHMF_ESEQ'
 	'no-reader-repair|src/ring.c|s~(frame_at_has_seq\(r, p, w - p, s - 1u\)\)\n\t\t)r->seq = s - 1u;~$1(void)0; /* TEETH */~|kp|--duration LIMIT --kill-point consume --kp-every 3000|SHMF_ESEQ|expected message'
 	'no-peer-gone|src/channel.c|s~if \(check_lock && shmf_os_lock_free\(ch->fd, ch->peer_lock\) == 1\)\n\t\t\treturn SHMF_EPEERGONE;~(void)check_lock; /* TEETH: a dead peer looks alive */~|plain|--duration LIMIT --kill-writer 2|did not report SHMF_EPEERGONE'
+	'clean-damage|src/ring.c|s~(\tSHMF_KILL_POINT\(SHMF_KP_AFTER_RESERVE\);\n)~$1\tshmf_sh_store_release64(r->ctl + SHMF_C_WPOS, r->pos + shmf_frame_size(len)); /* TEETH: wpos before the frame */\n~|plain|--duration LIMIT --scribble 200|before any fault was injected'
+	'spurious-gone|src/channel.c|s~(\tif \(!ch->has_tx\)\n\t\treturn SHMF_ENOTSUP;\n)(\tif \(timeout_ms != 0\)\n\t\treturn send_timed)~$1\t{ static unsigned teeth_n; if (++teeth_n % 3000u == 0) return SHMF_EPEERGONE; } /* TEETH */\n$2~|plain|--duration LIMIT --kill-writer 2|SHMF_EPEERGONE, but side . is alive'
+	'late-success|src/channel.c|s~(#include <string.h>\n)~$1#include <time.h>\n~; s~(\tif \(!ch->has_tx\)\n\t\treturn SHMF_ENOTSUP;\n)(\tif \(timeout_ms != 0\)\n\t\treturn send_timed)~$1\t{ static unsigned teeth_n; struct timespec teeth_ts = {1, 800000000L}; if (timeout_ms > 0 \&\& ++teeth_n % 20000u == 0) nanosleep(\&teeth_ts, NULL); } /* TEETH: a late success */\n$2~|plain|--duration LIMIT|returned after'
+	'corrupt-time|src/channel.c|s~(\tif \(timeout_ms != 0\)\n\t\t)return (recv_timed\(ch, buf, cap, len, timeout_ms\));~$1{ static unsigned teeth_n; int teeth_rc = $2; if (teeth_rc == 0 \&\& *len >= 16 \&\& ++teeth_n % 10000u == 0) ((unsigned char *)buf)[9] ^= 1; return teeth_rc; } /* TEETH: byte 9 (the send time) */~|plain|--duration LIMIT|bytes 8-15'
+	'damager-crash|tools/stress.c|s~(\tsnprintf\(path, sizeof path, "/dev/shm%s", name\);\n)~\tabort(); /* TEETH: the third process crashes */\n$1~|plain|--duration 10 --scribble 200|the damager .* died of signal'
 	'no-wake|src/ring.c|s~(void shmf_ring_wake\(unsigned char \*word\)\n\{\n)~$1\treturn; /* TEETH: no futex wake */\n~|plain|--duration 20 --stall-reader --stall-ms 500|-'
 )
 
