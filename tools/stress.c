@@ -133,6 +133,7 @@ struct side_ep {
 	 * (dead_epoch, dead_ns) until the replacement has attached (ready_ns, set by it). Only
 	 * then may the peer be told SHMF_EPEERGONE. */
 	atomic_int down;
+	atomic_int dead_kp; /* the death was at a kill point: dead_ns is when it was reaped */
 	_Atomic uint64_t dead_epoch;
 	_Atomic int64_t dead_ns, ready_ns;
 };
@@ -605,8 +606,9 @@ static void check_overrun(int side, const char *what, int timeout_ms, int64_t t0
 	}
 }
 
-/* Is a death of side p outstanding for a call that started at t0: announced and not yet
- * replaced, or replaced only after the call began (it may have looked before)? */
+/* Is a death of side p outstanding for a call that started at t0, as seen right after it
+ * returned: announced and not yet replaced, or replaced only after the call began (it may
+ * have looked before)? A kill is announced before the signal is sent, so it is seen here. */
 static int peer_down(int p, int64_t t0)
 {
 	return atomic_load(&L->ep.s[p].down) || t0 < atomic_load(&L->ep.s[p].ready_ns);
@@ -625,19 +627,26 @@ static void peer_gone(struct side *x, int thread, int64_t t0, int64_t t1)
 		failf("side %c: SHMF_EPEERGONE, but no process was killed", 'A' + x->side);
 		return;
 	}
-	/* A death at a kill point is announced once the supervisor has reaped the process: give
-	 * it the time to (it polls every 0.5 ms). */
+	/* A death at a kill point is announced only once the supervisor has reaped the process,
+	 * after this call may have seen it: wait up to 2 s for such an announcement (it polls
+	 * every 0.5 ms). A later kill or replacement explains nothing. */
+	uint64_t e0 = atomic_load(&L->ep.s[p].dead_epoch);
 	int64_t limit = t1 + 2000 * MS;
-	while (!peer_down(p, t0)) {
+	int kp_possible = HAVE_KP && (C->kp != 0 || C->cycles != 0);
+	int down = peer_down(p, t0);
+	while (!down) {
 		if (atomic_load(&L->ep.end))
 			return;
-		if (now_ns() > limit) {
+		down = kp_possible && atomic_load(&L->ep.s[p].dead_epoch) != e0 &&
+		       atomic_load(&L->ep.s[p].dead_kp);
+		if (!down && (!kp_possible || now_ns() > limit)) {
 			failf("side %c: SHMF_EPEERGONE, but side %c is alive (no death of it is "
 			      "outstanding)",
 			      'A' + x->side, 'A' + p);
 			return;
 		}
-		sleep_ns(MS / 2);
+		if (!down)
+			sleep_ns(MS / 2);
 	}
 	uint64_t e = atomic_load(&L->ep.s[p].dead_epoch);
 	if (e == 0 || e == x->gone_seen[thread])
@@ -1282,8 +1291,9 @@ static int kp_arm(struct sup *S, uint64_t *n)
 }
 
 /* Side s died (or is about to be killed): its peer may now be told SHMF_EPEERGONE. */
-static void announce_death(int s, uint64_t epoch, int64_t at)
+static void announce_death(int s, uint64_t epoch, int64_t at, int kp)
 {
+	atomic_store(&L->ep.s[s].dead_kp, kp);
 	atomic_store(&L->ep.s[s].dead_ns, at);
 	atomic_store(&L->ep.s[s].dead_epoch, epoch);
 	atomic_store(&L->ep.s[s].down, 1);
@@ -1311,7 +1321,7 @@ static int judge_exit(struct sup *S, int s, int status)
 			S->kp_deaths++;
 			atomic_store(&L->ep.kill_ns, c->died_ns);
 			c->epoch = atomic_fetch_add(&L->ep.kill_epoch, 1) + 1u;
-			announce_death(s, c->epoch, c->died_ns);
+			announce_death(s, c->epoch, c->died_ns, 1);
 		}
 		c->gone_wait = 1;
 		return 0;
@@ -1417,7 +1427,8 @@ static void kill_side(struct sup *S, int s, int reader)
 	int64_t at = now_ns();
 	atomic_store(&L->ep.kill_ns, at);
 	c->epoch = atomic_fetch_add(&L->ep.kill_epoch, 1) + 1u;
-	announce_death(s, c->epoch, at);
+	/* an armed side may have died at its kill point already, unseen: as for a kill point */
+	announce_death(s, c->epoch, at, c->armed);
 	c->killed = 1;
 	int inside = atomic_load(flag); /* read as close to the kill as we can */
 	kill(c->pid, SIGKILL);
