@@ -1368,6 +1368,10 @@ static void reap(struct sup *S)
 
 static void kill_all(struct sup *S)
 {
+	/* a side that is writing the text of a failure must finish it before it dies: a SIGKILL
+	 * between failf()'s claim and its text left an empty "FAILED: " */
+	for (int64_t lim = now_ns() + 1000 * MS; atomic_load(&L->failed) == 1 && now_ns() < lim;)
+		sleep_ns(MS / 10);
 	for (int s = 0; s < 2; s++) {
 		if (S->side[s].alive) {
 			int status;
@@ -2396,6 +2400,8 @@ int shmf_cmd_stress(int argc, char **argv)
 		failf("%d names of this run are left in /dev/shm", names);
 	int failed = atomic_load(&L->failed) != 0;
 	const char *failure = failed ? L->fail_msg : sys ? S.sys_msg : "";
+	if (failed && atomic_load(&L->failed) != 2)
+		failure = "a check failed, but its process died before it wrote why";
 	int ok = !failed && !interrupted && !sys;
 	/* a check that failed is the result, even if a signal came after it */
 	if (!failed && !sys && interrupted)
