@@ -1557,8 +1557,9 @@ static void probe_attach(struct sup *S)
 	uint64_t trunc = atomic_load(&L->ep.trunc_to);
 
 	/* a file cut below its header's size (PROTOCOL.md 6.2): SHMF_ESIZE, as the doc says;
-	 * one cut to nothing may look like a creation in progress instead */
-	if (trunc > 1u && rc != SHMF_ESIZE && !atomic_load(&L->failed)) {
+	 * one cut to nothing may look like a creation in progress, and with --scribble a damaged
+	 * header may answer first */
+	if (trunc > 1u && C->scribble <= 0 && rc != SHMF_ESIZE && !atomic_load(&L->failed)) {
 		failf("attach to the segment truncated to %llu bytes: %s, not SHMF_ESIZE",
 		      (unsigned long long)(trunc - 1u), err_name(rc));
 		if (rc == 0)
@@ -1604,9 +1605,10 @@ static int episode(struct sup *S, const shmf_config *cfg)
 	/* the first processes are armed too, so that kill points fire from the start */
 	uint64_t n0 = 0, n1 = 0;
 	int kp0 = kp_arm(S, &n0), kp1 = kp_arm(S, &n1);
-	/* Both sides attach at once (--sequential-start: A first). A side that waits while its
-	 * peer makes its first attach after the supervisor's detach once took it for a close
-	 * (docs/STRESS.md, "Findings" 1, fixed in 00b0d39): the default keeps that race tested. */
+	/* Both sides attach at once (--sequential-start: A first). A side that waits while
+	 * its peer makes its first attach after the supervisor's detach once took it for a
+	 * close (docs/STRESS.md, "Findings" 1, fixed in 00b0d39): the default keeps that
+	 * race tested. */
 	if (spawn_side(S, 0, kp0, n0) != 0 || (!C->concurrent && wait_ready(S, 0) != 0) ||
 	    spawn_side(S, 1, kp1, n1) != 0) {
 		if (!atomic_load(&L->failed) && !atomic_load(&L->ep.end))
@@ -1659,15 +1661,16 @@ static int episode(struct sup *S, const shmf_config *cfg)
 			if (S->side[0].exited && S->side[1].exited)
 				break;
 			if (now - stop_at > 30000 * MS) {
-				failf("the sides did not finish within 30 s of the stop (a hang)");
+				failf("the sides did not finish within 30 s of the stop (a "
+				      "hang)");
 				result = -1;
 				break;
 			}
 			sleep_ns(MS);
 			continue;
 		}
-		/* --messages N: each direction sends all N by itself (a stop now would cut the
-		 * other one short); only the clock stops it early */
+		/* --messages N: each direction sends all N by itself (a stop now would cut
+		 * the other one short); only the clock stops it early */
 		int cycles_full = C->cycles != 0 && (cycles_here >= C->cycles_per_channel ||
 		                                     S->cycles_done >= C->cycles);
 		if (both && (now >= deadline_ns(S) || now >= end_ep || cycles_full ||
@@ -1682,10 +1685,12 @@ static int episode(struct sup *S, const shmf_config *cfg)
 		}
 		if (!both) {
 			/* a side is down (waiting for the survivor's SHMF_EPEERGONE, which
-			 * restarts() bounds) or finished: the other must still make progress */
+			 * restarts() bounds) or finished: the other must still make
+			 * progress */
 			uint64_t bound_ms = C->hang_ms + C->stall_ms;
 			if (now - last_change > (int64_t)bound_ms * MS) {
-				failf("no message delivered either way for %llu ms while side %c "
+				failf("no message delivered either way for %llu ms while "
+				      "side %c "
 				      "was down (a hang)",
 				      (unsigned long long)bound_ms, S->side[0].alive ? 'B' : 'A');
 				result = -1;
@@ -1712,7 +1717,8 @@ static int episode(struct sup *S, const shmf_config *cfg)
 			}
 			if (prog >= cyc_target || now - cyc_t > 300 * MS) {
 				uint64_t r = rnd_below(&S->rng, 8);
-				if (r == 0) { /* both at once: no survivor, both roles taken over */
+				if (r == 0) { /* both at once: no survivor, both roles taken
+					         over */
 					kill_side(S, 0, 0);
 					kill_side(S, 1, 1);
 				} else {
@@ -1740,8 +1746,8 @@ static int episode(struct sup *S, const shmf_config *cfg)
 		int stalled = stall_until != 0;
 		if (!stalled && now - last_change > (int64_t)C->hang_ms * MS) {
 			if (damage_mode() &&
-			    atomic_load(&L->ep.faulted)) { /* damage can fake a full ring: a stall,
-				                              by timeouts */
+			    atomic_load(&L->ep.faulted)) { /* damage can fake a full ring: a
+				                              stall, by timeouts */
 				S->stall_episodes++;
 				int zero = 0;
 				atomic_compare_exchange_strong(&L->ep.end_code, &zero,
@@ -1758,7 +1764,8 @@ static int episode(struct sup *S, const shmf_config *cfg)
 	}
 finish:
 	if (result == 0 && atomic_load(&L->ep.end)) {
-		/* A damage episode ended: let the sides see it and leave (their calls are bounded).
+		/* A damage episode ended: let the sides see it and leave (their calls are
+		 * bounded).
 		 */
 		int64_t limit = now_ns() + 10000 * MS;
 		while ((S->side[0].alive || S->side[1].alive) && now_ns() < limit) {
@@ -1766,7 +1773,8 @@ finish:
 			sleep_ns(MS);
 		}
 		if (S->side[0].alive || S->side[1].alive) {
-			failf("the sides did not leave within 10 s of the episode's end (a hang)");
+			failf("the sides did not leave within 10 s of the episode's end (a "
+			      "hang)");
 			result = -1;
 		}
 		int code = atomic_load(&L->ep.end_code);
@@ -1780,7 +1788,8 @@ finish:
 		S->committed[d] += next;
 	}
 	if (result == 0 && !atomic_load(&L->failed) && !atomic_load(&L->ep.end)) {
-		/* Verify: everything committed each way was delivered (PROTO 7: exactly once). */
+		/* Verify: everything committed each way was delivered (PROTO 7: exactly
+		 * once). */
 		for (int d = 0; d < 2; d++) {
 			uint64_t got, pos, fin = atomic_load(&L->ep.d[d].sent_final);
 			rec_get(&L->ep.d[d].rrec, &got, &pos);
@@ -1791,7 +1800,8 @@ finish:
 				result = -1;
 			} else if (C->messages != 0 && !damage_mode() && !clock_stop &&
 			           fin != C->messages) {
-				failf("%s: %llu messages delivered, --messages asked for %llu",
+				failf("%s: %llu messages delivered, --messages asked for "
+				      "%llu",
 				      d == 0 ? "A->B" : "B->A", (unsigned long long)fin,
 				      (unsigned long long)C->messages);
 				result = -1;
@@ -1807,7 +1817,8 @@ finish:
 	return atomic_load(&L->failed) ? -1 : result;
 }
 
-/* ---- summary --------------------------------------------------------------------------------- */
+/* ---- summary
+ * --------------------------------------------------------------------------------- */
 
 static uint64_t percentile(const struct dir_tot *t, double q)
 {
@@ -1869,27 +1880,33 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 		fmt_ns(p50, sizeof p50, percentile(t, 0.50));
 		fmt_ns(p99, sizeof p99, percentile(t, 0.99));
 		fmt_ns(mx, sizeof mx, atomic_load(&t->lat_max));
-		printf("  %s: %llu messages (%llu committed), %llu bytes, %.0f msg/s, %.2f MiB/s; "
+		printf("  %s: %llu messages (%llu committed), %llu bytes, %.0f msg/s, %.2f "
+		       "MiB/s; "
 		       "latency p50 %s, p99 %s, max %s\n",
 		       d == 0 ? "A->B" : "B->A", (unsigned long long)m,
 		       (unsigned long long)S->committed[d], (unsigned long long)b, (double)m / secs,
 		       (double)b / secs / 1048576.0, p50, p99, mx);
 		if (atomic_load(&t->dead_committed) || atomic_load(&t->dead_consumed))
-			printf("        in takeovers: %llu sends committed by a dead sender, %llu "
+			printf("        in takeovers: %llu sends committed by a dead "
+			       "sender, %llu "
 			       "messages consumed by a dead receiver\n",
 			       (unsigned long long)atomic_load(&t->dead_committed),
 			       (unsigned long long)atomic_load(&t->dead_consumed));
 	}
-	printf("  faults injected: %llu (kills: %llu writer, %llu reader, %llu inside the call; "
-	       "kill points %llu; both sides at once %llu; scribbles %llu; truncations %llu; "
+	printf("  faults injected: %llu (kills: %llu writer, %llu reader, %llu inside the "
+	       "call; "
+	       "kill points %llu; both sides at once %llu; scribbles %llu; truncations "
+	       "%llu; "
 	       "stalls %llu)\n",
 	       (unsigned long long)injected(S), (unsigned long long)S->kills_writer,
 	       (unsigned long long)S->kills_reader, (unsigned long long)S->kills_in_call,
 	       (unsigned long long)S->kp_deaths, (unsigned long long)S->kills_both,
 	       (unsigned long long)atomic_load(&L->scribbles),
 	       (unsigned long long)atomic_load(&L->truncations), (unsigned long long)S->stalls);
-	printf("  faults detected: %llu (deaths reported as SHMF_EPEERGONE %llu, by %llu calls, "
-	       "max %.1f ms after the death; deaths without a live survivor %llu; takeovers %llu",
+	printf("  faults detected: %llu (deaths reported as SHMF_EPEERGONE %llu, by %llu "
+	       "calls, "
+	       "max %.1f ms after the death; deaths without a live survivor %llu; "
+	       "takeovers %llu",
 	       (unsigned long long)detected(S), (unsigned long long)S->gone_confirmed,
 	       (unsigned long long)atomic_load(&L->gone_n),
 	       (double)atomic_load(&L->gone_max_ns) / 1e6, (unsigned long long)S->no_survivor,
@@ -1900,7 +1917,8 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 		       (unsigned long long)atomic_load(&L->stalls_unblocked),
 		       (double)atomic_load(&L->stall_cpu_max_ppm) / 1e4);
 	printf(")\n");
-	printf("  machine stalls: longest %.1f ms; late calls excused by them %llu, late beyond "
+	printf("  machine stalls: longest %.1f ms; late calls excused by them %llu, late "
+	       "beyond "
 	       "them %llu\n",
 	       (double)atomic_load(&L->lag_max_ns) / 1e6,
 	       (unsigned long long)atomic_load(&L->excused),
@@ -1912,7 +1930,8 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 			if (S->ended_by[i])
 				printf(" %s %llu", err_name(-i),
 				       (unsigned long long)S->ended_by[i]);
-		printf("; by a stall (timeouts) %llu; clean %llu; attach afterwards: ok %llu, "
+		printf("; by a stall (timeouts) %llu; clean %llu; attach afterwards: ok "
+		       "%llu, "
 		       "named "
 		       "error %llu\n",
 		       (unsigned long long)S->stall_episodes, (unsigned long long)S->clean_episodes,
@@ -1941,7 +1960,8 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 static void print_json(const struct sup *S, double secs, int ok, const char *failure, int fd_leak,
                        int names_left)
 {
-	printf("{\"schema\":1,\"seed\":%llu,\"seconds\":%.3f,\"capacity\":%llu,\"max_message\":%"
+	printf("{\"schema\":1,\"seed\":%llu,\"seconds\":%.3f,\"capacity\":%llu,\"max_"
+	       "message\":%"
 	       "llu,"
 	       "\"result\":\"%s\",\"directions\":[",
 	       (unsigned long long)C->seed, secs, (unsigned long long)C->capacity,
@@ -1952,8 +1972,10 @@ static void print_json(const struct sup *S, double secs, int ok, const char *fai
 	for (int d = 0; d < 2; d++) {
 		const struct dir_tot *t = &L->t[d];
 		uint64_t m = atomic_load(&t->delivered), b = atomic_load(&t->bytes);
-		printf("%s{\"dir\":\"%s\",\"messages\":%llu,\"committed\":%llu,\"bytes\":%llu,"
-		       "\"msg_per_s\":%.1f,\"mib_per_s\":%.3f,\"latency_ns\":{\"p50\":%llu,\"p99\":"
+		printf("%s{\"dir\":\"%s\",\"messages\":%llu,\"committed\":%llu,\"bytes\":%"
+		       "llu,"
+		       "\"msg_per_s\":%.1f,\"mib_per_s\":%.3f,\"latency_ns\":{\"p50\":%llu,"
+		       "\"p99\":"
 		       "%llu,\"max\":%llu},\"dead_committed\":%llu,\"dead_consumed\":%llu}",
 		       d ? "," : "", d == 0 ? "A->B" : "B->A", (unsigned long long)m,
 		       (unsigned long long)S->committed[d], (unsigned long long)b, (double)m / secs,
@@ -1975,11 +1997,14 @@ static void print_json(const struct sup *S, double secs, int ok, const char *fai
 	}
 	printf("},\"faults\":{\"injected\":%llu,\"detected\":%llu,\"kills_writer\":%llu,"
 	       "\"kills_reader\":%llu,\"kills_in_call\":%llu,\"kill_points\":%llu,"
-	       "\"kills_both\":%llu,\"scribbles\":%llu,\"truncations\":%llu,\"stalls\":%llu,"
+	       "\"kills_both\":%llu,\"scribbles\":%llu,\"truncations\":%llu,\"stalls\":%"
+	       "llu,"
 	       "\"peer_gone\":%llu,\"peer_gone_calls\":%llu,\"no_survivor\":%llu,"
 	       "\"peer_gone_max_ms\":%.3f,\"takeovers\":%llu,"
-	       "\"stalls_measured\":%llu,\"stalls_unblocked\":%llu,\"stall_cpu_max_pct\":%.3f,"
-	       "\"cycles\":%llu,\"episodes\":%llu,\"stall_episodes\":%llu,\"clean_episodes\":%llu,"
+	       "\"stalls_measured\":%llu,\"stalls_unblocked\":%llu,\"stall_cpu_max_pct\":%."
+	       "3f,"
+	       "\"cycles\":%llu,\"episodes\":%llu,\"stall_episodes\":%llu,\"clean_"
+	       "episodes\":%llu,"
 	       "\"ended_by\":{",
 	       (unsigned long long)injected(S), (unsigned long long)detected(S),
 	       (unsigned long long)S->kills_writer, (unsigned long long)S->kills_reader,
@@ -2017,16 +2042,22 @@ static void print_json(const struct sup *S, double secs, int ok, const char *fai
 	}
 }
 
-/* ---- options --------------------------------------------------------------------------------- */
+/* ---- options
+ * --------------------------------------------------------------------------------- */
 
 static const char help_stress[] =
         "usage: shmframe stress [--duration S | --messages N | --cycles N] [OPTIONS]\n"
         "\n"
-        "A seeded duplex stress run: the supervisor forks side A and side B on a fresh channel,\n"
-        "each with a sender and a receiver thread; message k of each direction has a length\n"
-        "and bytes that are a function of (seed, direction, k), checked byte for byte, and the\n"
-        "index must be exactly the next one. Faults are injected on request. Exit 0 only when\n"
-        "every committed message was delivered exactly once, in order, intact, and every fault\n"
+        "A seeded duplex stress run: the supervisor forks side A and side B on a fresh "
+        "channel,\n"
+        "each with a sender and a receiver thread; message k of each direction has a "
+        "length\n"
+        "and bytes that are a function of (seed, direction, k), checked byte for byte, and "
+        "the\n"
+        "index must be exactly the next one. Faults are injected on request. Exit 0 only "
+        "when\n"
+        "every committed message was delivered exactly once, in order, intact, and every "
+        "fault\n"
         "was detected as PROTOCOL.md says.\n"
         "\n"
         "  --duration S         run S seconds (default 10 without --messages or --cycles)\n"
@@ -2040,25 +2071,33 @@ static const char help_stress[] =
         "                       buffers\n"
         "  --kill-writer RATE   SIGKILL a side while its sender is in shmf_send, RATE/s\n"
         "  --kill-reader RATE   SIGKILL a side while its receiver is in shmf_recv, RATE/s\n"
-        "  --kill-point NAME    (kill-point build) sides die at NAME: after-reserve, mid-copy,\n"
+        "  --kill-point NAME    (kill-point build) sides die at NAME: after-reserve, "
+        "mid-copy,\n"
         "                       before-publish, seq-published, pad, consume\n"
-        "  --kp-every N         a side dies at hit 1 .. 2N of the kill point (default 2000)\n"
-        "  --scribble RATE      a third process writes random bytes into the segment, RATE/s;\n"
-        "                       each episode (fresh channel) ends at the first named error\n"
-        "  --scribble-target T  all (default), header, roles, control, positions (plausible\n"
+        "  --kp-every N         a side dies at hit 1 .. 2N of the kill point (default "
+        "2000)\n"
+        "  --scribble RATE      a third process writes random bytes into the segment, "
+        "RATE/s;\n"
+        "                       each episode (fresh channel) ends at the first named "
+        "error\n"
+        "  --scribble-target T  all (default), header, roles, control, positions "
+        "(plausible\n"
         "                       shifts of wpos and rpos) or frames (bytes in flight)\n"
         "  --truncate           a third process shrinks the segment once per episode\n"
         "  --stall-reader       receivers stop for --stall-ms now and then; the blocked\n"
         "                       writer must stay under --cpu-max CPU\n"
         "  --stall-ms MS        the stall, 270 or more (default 1000)\n"
         "  --cpu-max PERCENT    the blocked writer's CPU limit (default 10)\n"
-        "  --gone-bound MS      SHMF_EPEERGONE must come within MS of a death (default 500)\n"
+        "  --gone-bound MS      SHMF_EPEERGONE must come within MS of a death (default "
+        "500)\n"
         "  --episode-ms MS      the longest damage episode (default 3000)\n"
-        "  --sequential-start   start side B only once A has attached (default: both at once;\n"
+        "  --sequential-start   start side B only once A has attached (default: both at "
+        "once;\n"
         "                       --concurrent-start asks for the default)\n"
         "  --json               the summary as one JSON object\n"
         "\n"
-        "exit status: 0 ok, 1 a check failed (the reason and the seed are printed), 2 usage,\n"
+        "exit status: 0 ok, 1 a check failed (the reason and the seed are printed), 2 "
+        "usage,\n"
         "8 no space for the segment, 9 system error, 130 interrupted.\n";
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -2328,7 +2367,8 @@ static int parse(int argc, char **argv, struct st_cfg *c)
 	return 0;
 }
 
-/* ---- the command ----------------------------------------------------------------------------- */
+/* ---- the command
+ * ----------------------------------------------------------------------------- */
 
 int shmf_cmd_stress(int argc, char **argv)
 {
