@@ -1548,6 +1548,38 @@ static int run_over(const struct sup *S)
 	return 0;
 }
 
+/* After a clean episode whose sides both left by themselves: each ring must be empty, also of
+ * anything a side wrote after its last message (its receiver's last look came before the
+ * peer's close). The supervisor takes each role in turn and receives with timeout 0. */
+static void check_rings_empty(struct sup *S)
+{
+	unsigned char buf[64];
+
+	for (int s = 0; s < 2; s++) {
+		shmf_channel *ch = NULL;
+		size_t n = 0;
+		int rc = shmf_attach(S->name, s, 1000, &ch);
+		if (rc != 0) {
+			failf("after the episode: attach to side %c: %s (%s)", 'A' + s,
+			      err_name(rc), shmf_strerror(rc));
+			return;
+		}
+		rc = shmf_recv(ch, buf, sizeof buf, &n, 0);
+		shmf_close(ch);
+		if (rc == 0 || rc == SHMF_ETOOSMALL) {
+			failf("%s: a frame of %zu bytes waits after the last message (after both "
+			      "sides left)",
+			      s == 0 ? "B->A" : "A->B", n);
+			return;
+		}
+		if (rc != SHMF_EAGAIN && rc != SHMF_EPEERCLOSED) {
+			failf("after the episode: side %c's receive: %s (%s)", 'A' + s,
+			      err_name(rc), shmf_strerror(rc));
+			return;
+		}
+	}
+}
+
 /* After a damage episode: attaching to what is left must give a named answer, never a crash. */
 static void probe_attach(struct sup *S)
 {
@@ -1809,6 +1841,8 @@ finish:
 		}
 		if (damage_mode() && result == 0)
 			S->clean_episodes++;
+		if (!damage_mode() && result == 0 && S->side[0].exited && S->side[1].exited)
+			check_rings_empty(S);
 	}
 	if (damage_mode() && !atomic_load(&L->failed))
 		probe_attach(S);
