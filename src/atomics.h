@@ -1,15 +1,19 @@
 /* atomics.h - the one home of memory ordering, and of every access to shared memory.
  *
- * Nothing else in shmframe names a memory order or dereferences a pointer into the segment.
- * Every load from the segment goes through a shmf_sh_* helper, so that:
+ * Nothing else in shmframe names a memory order for the segment or dereferences a pointer into it,
+ * with one exception: the payload words of the fused copy-and-CRC (src/crc32c_hw.h, inlined into
+ * ring.c's fast path), relaxed atomic word loads, each fetched once; a fuzz build sends those
+ * through shmf_sh_copy_out_crc() below instead. Every other load goes through a shmf_sh_*
+ * helper, so that:
  *   - each shared field is read exactly once per call site, into a local (PROTO 6.1);
  *   - byte order is little-endian on every host (PROTO 1);
  *   - a fuzz build (SHMF_FUZZ_HOSTILE_LOADS) can make every load return attacker bytes, which is
  *     how fuzz/hostile_memory.c catches double fetches.
  * Word accesses are C11 atomics on naturally aligned words, so a concurrent write by the peer is
- * never a torn read and never undefined behaviour. Bulk copies (frame bodies) use memcpy: the
- * honest protocol never writes a byte the other side is copying (PROTO 5.2), and a hostile peer
- * that does so only corrupts bytes we verify afterwards.
+ * never a torn read and never undefined behaviour. The writer's payload copy into the ring and
+ * the 24- and 124-byte header copies use memcpy: the honest protocol never writes a byte the other
+ * side is copying (PROTO 5.2), and a hostile peer that does so only corrupts bytes we verify
+ * afterwards.
  *
  * The pairs (PROTO 8.1): each release store below is named at its call site together with the
  * acquire load it pairs with.
