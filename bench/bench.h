@@ -46,6 +46,9 @@ enum bench_transport {
 	TR_FUTEX,        /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
 	TR_RING,         /* the protocol's ring as a bare skeleton: no CRC, no checks */
 	TR_RING_NOFENCE, /* the same without the wake check's fence: what that fence costs */
+	TR_RING_CRC,     /* the skeleton plus each frame's CRC-32C, computed and checked: the
+	                  * protocol's per-byte work and nothing more */
+	TR_RING_BLOCK,   /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
 	TR_MEMCPY,       /* ceiling: memcpy in one process */
 	TR_CRC32C,       /* ceiling: the library's CRC-32C in one process */
 	TR_CRC32_PEAK,   /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */

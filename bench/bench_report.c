@@ -178,12 +178,13 @@ static void fmt_size(char *b, size_t n, size_t size)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-static const enum bench_transport tput_order[] = {TR_SHM,       TR_SHM_BATCH,    TR_SHM_ZC,
-                                                  TR_RING,      TR_RING_NOFENCE, TR_PIPE,
-                                                  TR_SEQPACKET, TR_MQ,           TR_BOOST_MQ};
+static const enum bench_transport tput_order[] = {
+        TR_SHM,      TR_SHM_BATCH, TR_SHM_ZC,    TR_RING, TR_RING_NOFENCE,
+        TR_RING_CRC, TR_PIPE,      TR_SEQPACKET, TR_MQ,   TR_BOOST_MQ};
 static const enum bench_transport pp_order[] = {
-        TR_SHM_BUSY, TR_SHM,       TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,      TR_RING_NOFENCE,
-        TR_PIPE,     TR_SEQPACKET, TR_MQ,        TR_BOOST_MQ,    TR_CACHELINE, TR_FUTEX};
+        TR_SHM_BUSY,     TR_SHM,      TR_SHM_BLOCK,  TR_SHM_ZC_BUSY, TR_RING,
+        TR_RING_NOFENCE, TR_RING_CRC, TR_RING_BLOCK, TR_PIPE,        TR_SEQPACKET,
+        TR_MQ,           TR_BOOST_MQ, TR_CACHELINE,  TR_FUTEX};
 static const enum bench_transport paced_order[] = {
         TR_SHM, TR_SHM_BLOCK, TR_SHM_BATCH, TR_RING, TR_PIPE, TR_SEQPACKET, TR_MQ, TR_BOOST_MQ};
 
@@ -412,6 +413,13 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			target(f, q.n > 0 && q.med <= 1, "  the futex floor (one word, no ring)",
 			       got);
 		}
+		if (ran(o, MODE_PINGPONG, TR_RING_BLOCK)) {
+			q = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING_BLOCK, TR_PIPE, 64, LAT_P50,
+			               64);
+			(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
+			target(f, q.n > 0 && q.med <= 1,
+			       "  the ring skeleton, sleeping (ring-block)", got);
+		}
 	}
 }
 
@@ -442,6 +450,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 		                          -1, tp[i].size);
 		struct agg nf = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_NOFENCE, TR_PIPE,
 		                           tp[i].size, -1, tp[i].size);
+		struct agg rc = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_CRC, TR_PIPE,
+		                           tp[i].size, -1, tp[i].size);
 		if (q.n == 0)
 			continue;
 		fmt_size(sz, sizeof sz, tp[i].size);
@@ -449,6 +459,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 		              sz, q.med, q.min, tp[i].need);
 		if (nf.n > 0)
 			(void)fprintf(f, "; ring-nofence %.2fx", nf.med);
+		if (rc.n > 0)
+			(void)fprintf(f, "; ring-crc %.2fx, worst %.2fx", rc.med, rc.min);
 		(void)fprintf(f, "\n");
 	}
 	if (pick_size(o, 65536) && ran(o, MODE_THROUGHPUT, TR_PIPE) &&
@@ -467,11 +479,15 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 		                          LAT_P50, o->sizes[0]);
 		struct agg nf = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING_NOFENCE, TR_CACHELINE,
 		                           64, LAT_P50, o->sizes[0]);
+		struct agg rc = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING_CRC, TR_CACHELINE, 64,
+		                           LAT_P50, o->sizes[0]);
 		if (q.n == 0)
 			return;
 		(void)fprintf(f, "  busy ping-pong 64 B: ring skeleton p50 = %.2fx floor", q.med);
 		if (nf.n > 0)
 			(void)fprintf(f, ", ring-nofence %.2fx", nf.med);
+		if (rc.n > 0)
+			(void)fprintf(f, ", ring-crc %.2fx", rc.med);
 		(void)fprintf(f, " (target for shm: 2x)\n");
 	}
 }

@@ -12,7 +12,12 @@
  *
  * `ring` is the protocol's ring stripped to its bones (positions, frame geometry, ordering and
  * the wake check's fence; no CRC, no checks) in a shared mapping of its own: what any
- * implementation of SHMF/1 pays at least on this machine.
+ * implementation of SHMF/1 pays at least on this machine. `ring-crc` adds the one piece of work
+ * per byte that the protocol demands (PROTOCOL.md 4, 6.3 R8): each frame's CRC-32C, made while
+ * the writer copies in and checked while the reader copies out, by the library's own fused
+ * copy-and-CRC (crc32c.c); still no other check. `ring-block` is `ring` with the sleeping wait
+ * of PROTOCOL.md 8 at once (no spin, no timeout, no liveness check): what a ring's blocking
+ * round trip costs at least, where `futex` moves a word and not a frame.
  */
 #include "bench.h"
 
@@ -40,7 +45,9 @@
 #define BENCH_TSC 1
 #endif
 
-#include "internal.h" /* shmf_crc32c, for the CRC ceiling */
+#include "atomics.h"   /* shmf_crc32c_copy_in/out, for ring-crc */
+#include "crc32c_hw.h" /* the library's inline copy-and-CRC of short payloads, for ring-crc */
+#include "internal.h"  /* shmf_crc32c, for the CRC ceiling */
 #include "shmframe.h"
 
 /* ---- the clock ----------------------------------------------------------------------------- */
@@ -155,11 +162,11 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	_Alignas(128) char pad[128];
 };
 
-/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE) ------------------------------------------ */
+/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_BLOCK) --------------- */
 
 /* One direction's control words, where PROTOCOL.md 2.3 puts them: each on a cache line of its
- * own, wpos and rpos 128 bytes apart. The wait words stay 0; the wake check loads them (8, S3).
- */
+ * own, wpos and rpos 128 bytes apart. The wait words stay 0 but in ring-block; the wake check
+ * loads them (8, S3). */
 struct skel_ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	_Alignas(64) _Atomic uint64_t wpos;
 	_Alignas(64) _Atomic uint32_t rwait;
@@ -188,8 +195,10 @@ struct skel_ep {
 	uint64_t wpos, rcache; /* writer: its position, the last rpos it loaded */
 	uint64_t rpos, wcache; /* reader: its position, the last wpos it loaded */
 	uint64_t seq;
-	uint64_t wakes; /* wait words seen nonzero: never, here */
+	uint64_t wakes; /* wait words seen nonzero: only in ring-block */
 	int fence;      /* 0: ring-nofence */
+	int crc;        /* ring-crc */
+	int block;      /* ring-block: sleep at once instead of polling */
 };
 
 /* ---- endpoints ----------------------------------------------------------------------------- */
@@ -227,7 +236,7 @@ static int is_shm(enum bench_transport t)
 
 static int is_skel(enum bench_transport t)
 {
-	return t == TR_RING || t == TR_RING_NOFENCE;
+	return t == TR_RING || t == TR_RING_NOFENCE || t == TR_RING_CRC || t == TR_RING_BLOCK;
 }
 
 static size_t skel_cap(const struct bench_opts *o)
@@ -339,22 +348,77 @@ static int shm_timeout(const struct ep *e)
 	return e->busy ? 0 : -1;
 }
 
+/* ring-crc: a frame's CRC (PROTOCOL.md 4: header bytes 4..24, then the payload) while the
+ * payload is copied, in (the writer) or out (the reader, into its private buffer), the way the
+ * library's fast path does it: short payloads by the inline loop ring.c uses (crc32c_hw.h),
+ * longer ones by crc32c.c's three streams. */
+#if defined(SHMF_CRC_HW)
+SHMF_HW __attribute__((noinline)) static uint32_t skel_crc_short(const struct skel_hdr *h,
+                                                                 unsigned char *dst,
+                                                                 const unsigned char *src, size_t n,
+                                                                 int in)
+{
+	uint64_t w[3];
+
+	memcpy(w, h, sizeof w);
+	shmf_crc_reg c = shmf_crc_hw_header(~(uint32_t)0, w[0], w[1], w[2]);
+	if (in)
+		return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_IN);
+	return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_OUT);
+}
+#endif
+
+static uint32_t skel_crc(const struct skel_hdr *h, unsigned char *dst, const unsigned char *src,
+                         size_t n, int in)
+{
+#if defined(SHMF_CRC_HW)
+	if (n < SHMF_CRC_INLINE_MAX && shmf_crc32c_hw_available())
+		return skel_crc_short(h, dst, src, n, in);
+#endif
+	if (in)
+		return shmf_crc32c_copy_in(0, (const uint8_t *)h, dst, src, n);
+	return shmf_crc32c_copy_out(0, (const uint8_t *)h, dst, src, n);
+}
+
 /* PROTOCOL.md 8, S2-S3: a full fence (ring-nofence: only the compiler's), then the peer's
- * wait word, relaxed. */
+ * wait word, relaxed; one that is set is cleared and woken (only ring-block sets them). */
 static inline void skel_wake_check(struct skel_ep *k, _Atomic uint32_t *wait)
 {
 	if (k->fence)
 		atomic_thread_fence(memory_order_seq_cst);
 	else
 		atomic_signal_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(wait, memory_order_relaxed) != 0)
+	if (atomic_load_explicit(wait, memory_order_relaxed) != 0) {
 		k->wakes++;
+		atomic_store_explicit(wait, 0, memory_order_relaxed);
+		(void)syscall(SYS_futex, wait, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
 }
 
-/* The writer of PROTOCOL.md 5.2 without the CRC: wait for room (rpos reloaded, acquire, only
- * when the cached one shows none), end the lap when the frame does not fit (a pad marker where
- * a header fits, else a plain skip: the reader's rule too), copy header and payload in, publish
- * wpos (release), then the wake check. */
+/* Nothing to do while *pos == seen: pause once (ring, ring-nofence, ring-crc: the caller loads
+ * again), or, in ring-block, PROTOCOL.md 8 W1-W4 at once: flag, fence, look again, sleep; no
+ * timeout (the parent's deadline kills a run that hangs). Returns the position last loaded
+ * (acquire: pairs with the peer's release of it), or seen. */
+static uint64_t skel_wait(const struct skel_ep *k, _Atomic uint64_t *pos, uint64_t seen,
+                          _Atomic uint32_t *wait)
+{
+	if (!k->block) {
+		relax();
+		return seen;
+	}
+	atomic_store_explicit(wait, 1, memory_order_relaxed);           /* W1 */
+	atomic_thread_fence(memory_order_seq_cst);                      /* W2 */
+	uint64_t now = atomic_load_explicit(pos, memory_order_acquire); /* W3 */
+	if (now == seen)
+		(void)syscall(SYS_futex, wait, FUTEX_WAIT, 1, NULL, NULL, 0); /* W4 */
+	atomic_store_explicit(wait, 0, memory_order_relaxed);
+	return now != seen ? now : atomic_load_explicit(pos, memory_order_acquire);
+}
+
+/* The writer of PROTOCOL.md 5.2 without the CRC (ring-crc: with it): wait for room (rpos
+ * reloaded, acquire, only when the cached one shows none), end the lap when the frame does not
+ * fit (a pad marker where a header fits, else a plain skip: the reader's rule too), copy header
+ * and payload in, publish wpos (release), then the wake check. */
 static int skel_send(struct ep *e, uint64_t idx)
 {
 	struct skel_ep *k = &e->sk;
@@ -366,7 +430,7 @@ static int skel_send(struct ep *e, uint64_t idx)
 	while (k->wpos + need - k->rcache > cap) {
 		k->rcache = atomic_load_explicit(&k->tx->rpos, memory_order_acquire);
 		if (k->wpos + need - k->rcache > cap)
-			relax();
+			k->rcache = skel_wait(k, &k->tx->rpos, k->rcache, &k->tx->wwait);
 	}
 	if (size > tail) {
 		if (tail >= SKEL_HDR) {
@@ -377,17 +441,21 @@ static int skel_send(struct ep *e, uint64_t idx)
 	}
 	struct skel_hdr h = {0, (uint32_t)e->size, k->seq++, 0};
 	unsigned char *p = k->txd + (k->wpos & (cap - 1));
+	if (k->crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
+		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, 1);
+	else
+		memcpy(p + SKEL_HDR, e->buf, e->size);
 	memcpy(p, &h, SKEL_HDR);
-	memcpy(p + SKEL_HDR, e->buf, e->size);
 	k->wpos += size;
 	atomic_store_explicit(&k->tx->wpos, k->wpos, memory_order_release);
 	skel_wake_check(k, &k->tx->rwait);
 	return 0;
 }
 
-/* The reader of PROTOCOL.md 5.4 without a check: wpos reloaded (acquire) only when the cached
- * one shows nothing, the end of a lap skipped as the writer did, the frame copied out, the space
- * handed back (rpos, release), then the wake check. The bench's check() follows. */
+/* The reader of PROTOCOL.md 5.4 without a check (ring-crc: R8 alone): wpos reloaded (acquire)
+ * only when the cached one shows nothing, the end of a lap skipped as the writer did, the frame
+ * copied out, the space handed back (rpos, release), then the wake check. The bench's check()
+ * follows. */
 static int skel_recv(struct ep *e, uint64_t *idx)
 {
 	struct skel_ep *k = &e->sk;
@@ -398,7 +466,7 @@ static int skel_recv(struct ep *e, uint64_t *idx)
 		while (k->rpos == k->wcache) {
 			k->wcache = atomic_load_explicit(&k->rx->wpos, memory_order_acquire);
 			if (k->rpos == k->wcache)
-				relax();
+				k->wcache = skel_wait(k, &k->rx->wpos, k->wcache, &k->rx->rwait);
 		}
 		uint64_t tail = cap - (k->rpos & (cap - 1));
 		if (tail >= SKEL_HDR) {
@@ -410,7 +478,11 @@ static int skel_recv(struct ep *e, uint64_t *idx)
 	}
 	if (h.len > e->size) /* the private buffer's bound, not a protocol check */
 		return -1;
-	memcpy(e->buf, k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR, h.len);
+	const unsigned char *src = k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR;
+	if (!k->crc)
+		memcpy(e->buf, src, h.len);
+	else if (skel_crc(&h, e->buf, src, h.len, 0) != h.crc)
+		return -1; /* ring-crc: the copy checked, as PROTOCOL.md 6.3 R8 */
 	k->rpos += skel_frame(h.len);
 	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
 	skel_wake_check(k, &k->rx->wwait);
@@ -445,7 +517,9 @@ static int ep_send(struct ep *e, uint64_t idx)
 	case TR_CACHELINE: return word_send(e, e->line, idx, 0);
 	case TR_FUTEX: return word_send(e, e->word, idx, 1);
 	case TR_RING:
-	case TR_RING_NOFENCE: return skel_send(e, idx);
+	case TR_RING_NOFENCE:
+	case TR_RING_CRC:
+	case TR_RING_BLOCK: return skel_send(e, idx);
 	case TR_SEQPACKET:
 		fill(e->buf, e->size, idx);
 		for (;;) {
@@ -524,7 +598,9 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 	case TR_CACHELINE: return word_recv(e, e->line, idx, 0);
 	case TR_FUTEX: return word_recv(e, e->word, idx, 1);
 	case TR_RING:
-	case TR_RING_NOFENCE: return skel_recv(e, idx);
+	case TR_RING_NOFENCE:
+	case TR_RING_CRC:
+	case TR_RING_BLOCK: return skel_recv(e, idx);
 	default: return -1;
 	}
 }
@@ -676,6 +752,8 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 #endif
 	case TR_RING:
 	case TR_RING_NOFENCE:
+	case TR_RING_CRC:
+	case TR_RING_BLOCK:
 		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
 		s->skel = mmap(NULL, s->skel_len, PROT_READ | PROT_WRITE,
 		               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -758,7 +836,9 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.rx = &ctl[1 - e->side];
 		e->sk.txd = data + (size_t)e->side * cap;
 		e->sk.rxd = data + (size_t)(1 - e->side) * cap;
-		e->sk.fence = e->tr == TR_RING;
+		e->sk.fence = e->tr != TR_RING_NOFENCE;
+		e->sk.crc = e->tr == TR_RING_CRC;
+		e->sk.block = e->tr == TR_RING_BLOCK;
 		return 0;
 	}
 	switch (e->tr) {

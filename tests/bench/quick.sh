@@ -31,6 +31,9 @@ rows=$(($(wc -l <"$dir/out/bench.csv") - 1))
 grep -q ',shm,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B shm run in the CSV"
 if grep -E ',shm[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a shm run failed"; fi
 if grep -E ',ring[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a ring run failed"; fi
+# ring-crc checks each frame's CRC on receipt (a wrong one fails the run): both paths ran
+grep -q ',ring-crc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-crc run"
+grep -q ',ring-crc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-crc run"
 if command -v python3 >/dev/null; then
 	python3 - "$dir/out/bench.json" "$(uname -m)" <<'PY' || fail "JSON"
 import json, sys
