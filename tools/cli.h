@@ -81,6 +81,7 @@ struct shmf_cli_opts {
 	uint64_t count; /* 0: no --count */
 	/* ls, gc */
 	int all, dry_run, verbose;
+	int not_ready; /* gc --not-ready: also files whose creator died before they were ready */
 	uint64_t min_age_s;
 	const char *match; /* --match GLOB (points into argv) */
 	/* send: the messages, pointers into argv */

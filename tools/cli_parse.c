@@ -222,7 +222,8 @@ enum {
 	OPT_FILE,
 	OPT_DRY_RUN,
 	OPT_MIN_AGE,
-	OPT_MATCH
+	OPT_MATCH,
+	OPT_NOT_READY
 };
 
 static const struct option opts_create[] = {
@@ -255,6 +256,7 @@ static const struct option opts_gc[] = {{"dry-run", no_argument, NULL, OPT_DRY_R
                                         {"min-age", required_argument, NULL, OPT_MIN_AGE},
                                         {"match", required_argument, NULL, OPT_MATCH},
                                         {"verbose", no_argument, NULL, 'v'},
+                                        {"not-ready", no_argument, NULL, OPT_NOT_READY},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 static const struct option opts_none[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -384,6 +386,7 @@ static int parse_option(struct shmf_cli_opts *o, int c, const char *arg, const c
 			             arg);
 		return 0;
 	case OPT_MATCH: o->match = arg; return 0;
+	case OPT_NOT_READY: o->not_ready = 1; return 0;
 	default: return usage(err, errlen, "%s: unexpected option", optname);
 	}
 }

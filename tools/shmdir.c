@@ -14,6 +14,17 @@
  *     them across the unlink, so that no process can attach between the check and the removal;
  *   - it is at least --min-age seconds old, counted from the later of the header's created_ns
  *     and the file's mtime (a peer can write created_ns, so the younger of the two counts).
+ *
+ * With --not-ready it also removes a file that a creator killed before the segment was ready
+ * left behind (PROTO 9.1), under the same rules but for the header, and for the age:
+ *   - the file is empty; or its size is a segment's for some geometry (PROTO 2.4) and its first
+ *     128 bytes are all zero, or an SHMF/1 header of this file complete but for magic and
+ *     init_state (a header complete but for init_state is an SHMF/1 header already, and goes
+ *     by the rules above);
+ *   - it is at least --min-age seconds old by the later of its ctime and mtime (there is no
+ *     created_ns to go by), and at least 100 ms whatever --min-age says: with role A's lock
+ *     free, that is how attach tells a creator that died from one still at work (PROTO 9.2);
+ *   - with both role locks held, the file still has the size, times and header it was judged by.
  */
 #include "cli.h"
 #include "image.h"
@@ -29,10 +40,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "layout.h"
 
 #define SHM_DIR     "/dev/shm"
 #define MAX_ENTRIES 1000000u /* a bound on memory for a directory someone fills on purpose */
+/* PROTO 9.2: a creator takes role A's lock microseconds after it made the file, so a file that
+ * is not ready, whose lock is free and whose status changed this long ago, was left by a
+ * creator that died (the library's ORPHAN_NS). */
+#define ORPHAN_NS   100000000ull
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -368,13 +384,101 @@ static void kept(const struct shmf_cli_opts *o, const char *name, const char *wh
 	printf(": %s\n", why);
 }
 
+static uint64_t round_page(uint64_t x)
+{
+	return (x + (SHMF_PAGE - 1u)) & ~(uint64_t)(SHMF_PAGE - 1u);
+}
+
+/* Is size the total_size of some geometry (PROTO 2.4)? 4096 + round_page(capacity0), plus
+ * round_page(capacity1) when duplex, each capacity a power of two from 256 to 2^30; a duplex
+ * segment's two may differ, and max_message 0 fits any capacity. */
+static int geometry_size(uint64_t size)
+{
+	for (uint64_t c0 = SHMF_MIN_CAPACITY; c0 <= SHMF_MAX_CAPACITY; c0 *= 2u) {
+		uint64_t simplex = SHMF_CTL_AREA + round_page(c0);
+		if (size == simplex)
+			return 1;
+		for (uint64_t c1 = SHMF_MIN_CAPACITY; c1 <= SHMF_MAX_CAPACITY; c1 *= 2u)
+			if (size == simplex + round_page(c1))
+				return 1;
+	}
+	return 0;
+}
+
+/* What a creator that died before the segment was ready leaves (PROTO 9.1): an empty file (it
+ * died before ftruncate, step 3), a file of the full size whose header is all zero (before the
+ * header, step 4), or a header written but for magic and init_state (step 4 writes every other
+ * field, header_crc included, before the magic). Returns which, or NULL for anything else, with
+ * the reason in why. im holds the analysis of f's head, which did not recognise an SHMF/1
+ * header; it is used for the analysis of a copy of the head with the two missing words put in,
+ * which must find nothing wrong: the header, role lines and ring controls are then those of a
+ * segment of this very file (size, owner and mode included), short of being ready. */
+static const char *never_ready(struct shmf_cli_file *f, struct shmf_img *im, char *why,
+                               size_t whylen)
+{
+	uint8_t head[SHMF_CLI_HEAD];
+	size_t i;
+
+	if (f->size == 0 && f->n == 0)
+		return "empty file";
+	/* magic 0 with init_state 0 is image.c's "still being created" (PROTO 6.2 A6) */
+	if (!im->have_header || im->magic != 0 || im->init_state != SHMF_STATE_INIT) {
+		snprintf(why, whylen, "not a shmframe segment");
+		return NULL;
+	}
+	for (i = 0; i < SHMF_HEADER_SIZE && f->head[i] == 0; i++)
+		;
+	if (i == SHMF_HEADER_SIZE) {
+		if (geometry_size(f->size))
+			return "header all zero";
+		snprintf(why, whylen,
+		         "not a shmframe segment: its header is all zero, but no segment is %llu "
+		         "bytes",
+		         (unsigned long long)f->size);
+		return NULL;
+	}
+	memcpy(head, f->head, f->n);
+	shmf_st32(head + SHMF_H_MAGIC, SHMF_MAGIC);
+	shmf_st32(head + SHMF_H_INIT_STATE, SHMF_STATE_READY);
+	/* a read function, so that the analysis knows the file's extent; it walks no ring */
+	shmf_img_analyse_file(im, head, f->n, f->size, f->uid, f->mode, 0, shmf_cli_read_at, f);
+	if (im->recognised && im->geometry_ok && im->nfindings == 0 && im->nnotes == 0)
+		return "header without magic";
+	snprintf(why, whylen,
+	         "not a shmframe segment: magic and init_state are 0, but the rest is not the "
+	         "SHMF/1 header of this file");
+	return NULL;
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+/* With the role locks held: does the file still have the size, times and header bytes that
+ * never_ready() judged? A file a creator abandoned never changes again; one that does has a
+ * writer, which gc must leave alone. */
+static int unchanged(int fd, const struct shmf_cli_file *f)
+{
+	uint8_t head[SHMF_HEADER_SIZE];
+	size_t n = f->n < sizeof head ? f->n : sizeof head;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != f->size ||
+	    ts_ns(&st.st_mtim) != f->mtime_ns || ts_ns(&st.st_ctim) != f->ctime_ns)
+		return 0;
+	return pread(fd, head, n, 0) == (ssize_t)n && memcmp(head, f->head, n) == 0;
+}
+
 /* Consider one entry; returns 0, or an exit code when a removal failed. */
 static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, uid_t euid)
 {
 	struct shmf_cli_file *f = NULL;
 	struct shmf_img *im = NULL;
 	char name[SHMF_NAME_MAX + 2];
-	char why[128];
+	char why[160];
+	char pre[48] = ""; /* "not ready (...): " before each reason for a never-ready file */
+	const char *nr = NULL;
 	struct stat st;
 	int rc = 0, fd, rw = -1, ret = 0;
 	uint64_t now, born;
@@ -418,21 +522,52 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 	}
 	shmf_img_analyse_file(im, f->head, f->n, f->size, f->uid, f->mode, 0, NULL, NULL);
 	if (!im->recognised) {
-		kept(o, name, "not a shmframe segment");
-		goto out;
+		if ((nr = never_ready(f, im, why, sizeof why)) == NULL) {
+			kept(o, name, why);
+			goto out;
+		}
+		snprintf(pre, sizeof pre, "not ready (%s): ", nr);
 	}
 	for (int s = 0; s < 2; s++) {
 		if (shmf_cli_role_locked(fd, s) != 0) {
-			snprintf(why, sizeof why, "side %c is held by a live process (or unknown)",
+			snprintf(why, sizeof why,
+			         "%sside %c is held by a live process (or unknown)", pre,
 			         s ? 'B' : 'A');
 			kept(o, name, why);
 			goto out;
 		}
 	}
 	now = wall_ns();
-	born = im->created_ns > f->mtime_ns ? im->created_ns : f->mtime_ns;
+	if (nr == NULL) {
+		born = im->created_ns > f->mtime_ns ? im->created_ns : f->mtime_ns;
+	} else {
+		/* No created_ns to go by; the creator's fchmod, ftruncate and posix_fallocate set
+		 * the ctime, a write through its mapping may set the mtime. */
+		born = f->ctime_ns > f->mtime_ns ? f->ctime_ns : f->mtime_ns;
+		if (born > now || now - born < ORPHAN_NS) {
+			snprintf(why, sizeof why,
+			         "%schanged less than 100 ms ago, or in the future: its creator "
+			         "may be at work",
+			         pre);
+			kept(o, name, why);
+			goto out;
+		}
+	}
 	if (born > now || now - born < o->min_age_s * 1000000000u) {
-		snprintf(why, sizeof why, "younger than %llu s", (unsigned long long)o->min_age_s);
+		if (nr != NULL && !o->not_ready)
+			snprintf(why, sizeof why,
+			         "never ready (%s), its creator is gone: --not-ready removes it "
+			         "once it is %llu s old",
+			         nr, (unsigned long long)o->min_age_s);
+		else
+			snprintf(why, sizeof why, "%syounger than %llu s", pre,
+			         (unsigned long long)o->min_age_s);
+		kept(o, name, why);
+		goto out;
+	}
+	if (nr != NULL && !o->not_ready) {
+		snprintf(why, sizeof why,
+		         "never ready (%s), its creator is gone: --not-ready removes it", nr);
 		kept(o, name, why);
 		goto out;
 	}
@@ -459,6 +594,10 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 	} else if (shmf_cli_role_locked(fd, SHMF_SIDE_A) != 0 ||
 	           shmf_cli_role_locked(fd, SHMF_SIDE_B) != 0) {
 		kept(o, name, "a process attached meanwhile");
+		goto out;
+	}
+	if (nr != NULL && !unchanged(rw >= 0 ? rw : fd, f)) {
+		kept(o, name, "changed while being examined");
 		goto out;
 	}
 	if (!same_file(dfd, entry, f->dev, f->ino, euid)) {

@@ -130,16 +130,23 @@ static const char help_ls[] =
         "  -j, --json          one JSON object (\"schema\": 1)\n";
 
 static const char help_gc[] =
-        "usage: shmframe gc [--dry-run] [--min-age SECONDS] [--match GLOB] [--verbose]\n"
+        "usage: shmframe gc [--dry-run] [--min-age SECONDS] [--match GLOB] [--not-ready]\n"
+        "                   [--verbose]\n"
         "\n"
         "Remove the shmframe segments in /dev/shm that are yours, that no live process holds,\n"
         "and that are at least --min-age old, and print each name removed. It never removes\n"
-        "a file that is not a segment, another user's file, or a segment with a live holder.\n"
+        "a file that is not a segment (--not-ready: but for what a dying creator left),\n"
+        "another user's file, or a segment with a live holder.\n"
         "\n"
         "  --dry-run           print what would be removed, remove nothing\n"
         "  --min-age SECONDS   the youngest segment to remove (default 60); the age counts\n"
         "                      from the later of its creation time and its file's mtime\n"
         "  --match GLOB        only names that match GLOB (fnmatch, e.g. '/jobs-*')\n"
+        "  --not-ready         also remove the files of creators that died before their\n"
+        "                      segment was ready: empty, or of a segment's size with a\n"
+        "                      header all zero or complete but for its magic, when no role\n"
+        "                      lock is held and the later of the file's ctime and mtime is\n"
+        "                      --min-age old (100 ms at least)\n"
         "  -v, --verbose       also print why each segment was kept\n";
 
 static const char help_unlink[] = "usage: shmframe unlink NAME\n"
