@@ -369,11 +369,13 @@ static void analyse(struct shmf_img *im)
 		return;
 	}
 	decode_header(im);
-	if (!check_header(im))
-		return;
-	if (im->file_size < SHMF_CTL_AREA && !im->geometry_ok)
+	/* A5 before A6 (PROTO 6.2): a file too small for the control area says so first, whatever
+	 * its header holds, as an attach would. */
+	if (im->file_size < SHMF_CTL_AREA)
 		finding(im, SHMF_ESIZE, -1, "file", "%llu bytes: smaller than the control area",
 		        (unsigned long long)im->file_size);
+	if (!check_header(im))
+		return;
 	read_roles(im);
 	if (!im->geometry_ok)
 		return;
