@@ -145,22 +145,12 @@ int main(void)
 # Known, explained differences. Each is a place where PROTOCOL.md is silent or ambiguous and
 # reader.py and the library chose differently; READER.md has the details.
 #
-# K1 (PROTO 7, reader repair, "sets rseq = rseq - 1"): the library never repairs when the shared
-#    rseq is 0 (ring.c: `s != 0 && ...`); reader.py follows the text and wraps to 2^64 - 1, so
-#    a frame with seq 2^64 - 1 at rpos is delivered by reader.py and rejected (SHMF_ESEQ) by the
-#    library. Unreachable with an honest writer (2^64 frames). An image is accepted as K1 when
-#    its ring's shared rseq is 0, reader.py's repair fired, and reader.py without the repair
-#    agrees with the library exactly.
+# (K1, the reader repair at a shared rseq of 0, is gone: PROTOCOL.md 7 now says that the repairs
+# apply only when rseq / wseq > 0, as the library always did, and reader.py follows it.)
 #
-# K2 (PROTO 6.2, A5 before A6): `shmframe inspect` on a file of 128 to 4095 bytes whose header
-#    it does not recognise (bad magic, version or header CRC) reports only that header problem,
-#    not SHMF_ESIZE (tools/image.c analyse(): the size finding is made only after
-#    check_header() passed). An attach returns SHMF_ESIZE (A5) and so does reader.py. Both call
-#    the file damaged; only the code shown differs. Accepted when the file is 128..4095 bytes,
-#    reader.py says SHMF_ESIZE (A5), and inspect reports a header problem.
-KNOWN = {"K1": "reader repair with shared rseq 0: the library does not wrap rseq - 1",
-         "K2": "inspect: a short file with an unrecognised header is reported by its header "
-               "problem, not SHMF_ESIZE"}
+# (K2, inspect not reporting SHMF_ESIZE for a file of 128 to 4095 bytes whose header it did not
+# recognise, is gone: tools/image.c reports A5 before the header now, as an attach does.)
+KNOWN = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,6 +488,22 @@ def edge_images():
     fix_header_crc(b)
     out.append(("edge/version 1.7", bytes(b)))
     out.append(("edge/empty file", b""))
+    # PROTOCOL.md 7 (c457df0): no repair at rseq 0, even over a frame whose seq is 2^64 - 1
+    # (the literal text before it gave rseq = 2^64 - 1 and delivered it).
+    img, datas = format_segment([256], 64)
+    ring = Ring(img, datas, [256], 64, 0, 0, U64)
+    ring.write(b"K1")
+    ring.store()
+    put64(img, ring.ctl + 0x88, 0)
+    out.append(("edge/rseq 0, frame seq 2^64-1 at rpos", bytes(img)))
+    # PROTOCOL.md 6.2 A18 (c457df0): both rings bad, each differently: a side reports the ring
+    # it writes (side A: ring 0, side B: ring 1).
+    img, datas = format_segment([256, 256], 64)
+    for r in (0, 1):
+        Ring(img, datas, [256, 256], 64, r, 0, 0)
+    put64(img, 0x100, 4)                              # ring 0: wpos not a multiple of 8
+    put64(img, 0x200, 512)                            # ring 1: wpos - rpos > capacity
+    out.append(("edge/A18 on both rings", bytes(img)))
     return out
 
 
@@ -570,10 +576,7 @@ def compare_inspect(data, j, repair=True):
     probs = [p for p in j.get("problems", []) if isinstance(p, dict)]
     hprobs = [p["code"] for p in probs if p.get("where") in ("header", "file")]
     if res["header"] != "ok":
-        if (res["rule"] == "A5" and res["header"] == "SHMF_ESIZE" and 128 <= len(data) < 4096
-                and hprobs and all(p["where"] == "header" for p in probs)):
-            diffs.append("K2")
-        elif res["header"] not in hprobs:
+        if res["header"] not in hprobs:
             diffs.append("inspect header: reader %s (%s), inspect %s" % (
                 res["header"], res["rule"], hprobs or "no header problem"))
         return diffs
@@ -612,8 +615,12 @@ def build_harness(build, workdir):
         f.write(HARNESS_C)
     lib = os.path.join(build, "libshmframe.a")
     cc = os.environ.get("CC", "cc")
-    subprocess.check_call([cc, "-O1", "-std=c11", "-I", os.path.join(ROOT, "include"),
-                           "-I", os.path.join(ROOT, "src"), src, lib, "-lpthread", "-o", exe])
+    # SHMF_HARNESS_FLAGS: what the library was built with and the link needs (a sanitizer, or
+    # --coverage); ctest passes it, and CC, from the build's own configuration.
+    extra = os.environ.get("SHMF_HARNESS_FLAGS", "").split()
+    subprocess.check_call([cc, "-O1", "-std=c11"] + extra +
+                          ["-I", os.path.join(ROOT, "include"), "-I", os.path.join(ROOT, "src"),
+                           src, lib, "-lpthread", "-o", exe])
     return exe
 
 
@@ -621,19 +628,6 @@ def classify(data, res, c, diffs, j=None):
     """(remaining disagreements, names of known differences that explain the others).
     j: inspect's JSON when it was compared."""
     why = []
-    if "K2" in diffs:
-        diffs = [d for d in diffs if d != "K2"]
-        why.append("K2")
-    if not diffs or res["header"] != "ok":
-        return diffs, why
-    ring_scoped = reader.read_image(data, attach_scope="ring")
-    for r in res["rings"] + ring_scoped["rings"]:
-        st = r.get("start") or {}
-        if st.get("rseq_shared") == 0 and st.get("rseq") == U64:
-            alt = reader.read_image(data, repair=False)
-            if not compare(alt, c) and (j is None or not [
-                    d for d in compare_inspect(data, j, repair=False) if d != "K2"]):
-                return [], why + ["K1"]
     return diffs, why
 
 

@@ -286,10 +286,10 @@ def frame_checks(img, g, ring, rpos, rseq, w):
 def reader_repair(img, g, ring, rpos, rseq, w):
     """Section 7, "As the reader of a ring": p = rpos after the skip rule; if the frame at p
     passes R4-R8 with avail = w - p and R9 with the expected values rseq - 1 and p, then
-    rseq = rseq - 1. Returns the (possibly) repaired rseq. CHOICE: when the skip rule itself
-    would fail (w - rpos < tail), or fewer than 24 bytes are published at p, the repair
-    simply does not fire (the normal read then meets the reject); rseq - 1 wraps modulo 2^64."""
-    if w == rpos:
+    rseq = rseq - 1. Returns the (possibly) repaired rseq. Section 7 (since c457df0): only when
+    rseq > 0, and nothing to repair when the skip rule itself would fail (w - rpos < tail) or
+    fewer than 24 bytes are published at p (the normal read then meets the reject)."""
+    if w == rpos or rseq == 0:
         return rseq
     cap = g.caps[ring]
     p = rpos
@@ -318,18 +318,18 @@ def read_ring(img, g, ring, repair=True, attach_scope="side"):
         if attach_scope == "side" and state not in (0, 1, 2):
             raise Reject("SHMF_EROLE", "A17", "role %s state %d" % ("AB"[side], state))
         # A18: every ring this side uses (it reads `ring`, writes the other one if duplex).
-        # CHOICE: the spec gives no order between the rings; this reader checks its receive
-        # ring first and reports its failure, and lists every ring's failure in "a18_codes".
+        # A18 (since c457df0): the ring this side writes first, then the one it reads; the
+        # first failure is the attach's error ("a18_codes" keeps it for differential.py).
         fails = []
         others = [x for x in range(g.ring_count) if x != ring] if attach_scope == "side" else []
-        for r in [ring] + others:
+        for r in others + [ring]:
             w_, _, r_, _ = positions(img, r)
             try:
                 check_p1_p2(w_, r_, g.caps[r])
             except Reject as e:
                 fails.append(Reject(e.code, "A18/" + e.rule, "ring %d: %s" % (r, e.detail)))
         if fails:
-            out["a18_codes"] = [e.code for e in fails]
+            out["a18_codes"] = [fails[0].code]
             raise fails[0]
         w, _wseq, rpos, rseq = positions(img, ring)   # w: the one wpos snapshot of an image
         rseq0 = rseq
