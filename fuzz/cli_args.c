@@ -301,7 +301,7 @@ static void check_same(const struct shmf_cli_opts *x, const struct shmf_cli_opts
 	                 x->json == y->json && x->follow == y->follow && x->count == y->count,
 	         "send/recv options");
 	FZ_CHECK(x->all == y->all && x->dry_run == y->dry_run && x->verbose == y->verbose &&
-	                 x->min_age_s == y->min_age_s,
+	                 x->min_age_s == y->min_age_s && x->not_ready == y->not_ready,
 	         "ls/gc options");
 	FZ_CHECK(x->nmsgs == y->nmsgs, "nmsgs");
 	for (int i = 0; i < x->nmsgs; i++)

@@ -16,7 +16,6 @@
 
 #define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
 #define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
-#define ORPHAN_NS      100000000   /* PROTO 9.2: not ready, creator's lock free, file this old */
 #define DEFAULT_SPIN   2000u
 /* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
  * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
@@ -406,7 +405,7 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
 
 /* For a file that is not ready: its creator died before it was ready. A creator takes role A's
  * lock microseconds after it made the file (PROTO 9.1 step 2), so a free lock on a file whose
- * status last changed ORPHAN_NS ago or more (the creator's fchmod; wall clock) means that. */
+ * status last changed SHMF_ORPHAN_NS ago or more (the creator's fchmod; wall clock) means that. */
 static int creator_gone(const char *name)
 {
 	int fd = -1, gone = 0;
@@ -414,7 +413,8 @@ static int creator_gone(const char *name)
 
 	if (shmf_os_open(name, &fd) != 0)
 		return 0;
-	if (shmf_os_fstat(fd, &st) == 0 && (int64_t)shmf_os_wall_ns() - st.ctime_ns >= ORPHAN_NS)
+	if (shmf_os_fstat(fd, &st) == 0 &&
+	    (int64_t)shmf_os_wall_ns() - st.ctime_ns >= (int64_t)SHMF_ORPHAN_NS)
 		gone = shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1;
 	shmf_os_close(fd);
 	return gone;

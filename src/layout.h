@@ -106,6 +106,12 @@
 #define SHMF_MIN_CAPACITY 256u
 #define SHMF_MAX_CAPACITY (1u << 30)
 
+/* ---- times (PROTOCOL.md 7, 9.2) ------------------------------------------------------------ */
+/* A file that is not ready, whose role A lock is free and whose status changed this long ago
+ * was left by a creator that died (PROTOCOL.md 9.2): the library's attach, inspect and gc all
+ * judge by this one figure. ns. */
+#define SHMF_ORPHAN_NS 100000000ull
+
 _Static_assert(SHMF_H_INIT_STATE + 4u == SHMF_HEADER_SIZE, "init state closes the header");
 _Static_assert(SHMF_H_HEADER_CRC == SHMF_HEADER_CRC_LEN, "crc covers all that precedes it");
 _Static_assert(SHMF_H_RESERVED1 + 32u == SHMF_H_HEADER_CRC, "reserved run ends at the crc");

@@ -21,11 +21,6 @@
 
 #define SHM_DIR "/dev/shm/"
 
-/* PROTO 9.2: a creator holds role A's lock microseconds after it made the file, so a file that
- * is not ready, whose lock is free and whose status changed this long ago, was left by a
- * creator that died (the library's ORPHAN_NS). */
-#define ORPHAN_NS 100000000ull
-
 struct report {
 	const struct shmf_cli_opts *o;
 	struct shmf_img *im;
@@ -72,7 +67,7 @@ static void conclude(struct report *r)
 		return; /* a copy is not being made by anyone: it stays as it is */
 	now = wall_ns();
 	age = now > r->f->ctime_ns ? now - r->f->ctime_ns : 0;
-	if (r->lock_a == 0 && age >= ORPHAN_NS) {
+	if (r->lock_a == 0 && age >= SHMF_ORPHAN_NS) { /* PROTO 9.2 (layout.h) */
 		char text[160];
 		snprintf(text, sizeof text,
 		         "role A's lock is free and the file last changed %llu ms ago: its creator "

@@ -45,10 +45,6 @@
 
 #define SHM_DIR     "/dev/shm"
 #define MAX_ENTRIES 1000000u /* a bound on memory for a directory someone fills on purpose */
-/* PROTO 9.2: a creator takes role A's lock microseconds after it made the file, so a file that
- * is not ready, whose lock is free and whose status changed this long ago, was left by a
- * creator that died (the library's ORPHAN_NS). */
-#define ORPHAN_NS   100000000ull
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -544,7 +540,7 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 		/* No created_ns to go by; the creator's fchmod, ftruncate and posix_fallocate set
 		 * the ctime, a write through its mapping may set the mtime. */
 		born = f->ctime_ns > f->mtime_ns ? f->ctime_ns : f->mtime_ns;
-		if (born > now || now - born < ORPHAN_NS) {
+		if (born > now || now - born < SHMF_ORPHAN_NS) {
 			snprintf(why, sizeof why,
 			         "%schanged less than 100 ms ago, or in the future: its creator "
 			         "may be at work",
