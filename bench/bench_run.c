@@ -198,7 +198,8 @@ struct skel_ep {
 	uint64_t wakes; /* wait words seen nonzero: only in ring-block */
 	int fence;      /* 0: ring-nofence */
 	int crc;        /* ring-crc */
-	int block;      /* ring-block: sleep at once instead of polling */
+	int hw;    /* ring-crc: this CPU has the CRC instruction (shmf_crc32c_hw_available()) */
+	int block; /* ring-block: sleep at once instead of polling */
 };
 
 /* ---- endpoints ----------------------------------------------------------------------------- */
@@ -351,12 +352,11 @@ static int shm_timeout(const struct ep *e)
 /* ring-crc: a frame's CRC (PROTOCOL.md 4: header bytes 4..24, then the payload) while the
  * payload is copied, in (the writer) or out (the reader, into its private buffer), the way the
  * library's fast path does it: short payloads by the inline loop ring.c uses (crc32c_hw.h),
- * longer ones by crc32c.c's three streams. */
+ * inlined into send and receive compiled for the instruction (skel_send_crc_hw() below),
+ * longer ones by crc32c.c's three streams. Plain static inline, as crc32c_hw.h explains. */
 #if defined(SHMF_CRC_HW)
-SHMF_HW __attribute__((noinline)) static uint32_t skel_crc_short(const struct skel_hdr *h,
-                                                                 unsigned char *dst,
-                                                                 const unsigned char *src, size_t n,
-                                                                 int in)
+SHMF_HW static inline uint32_t skel_crc_short(const struct skel_hdr *h, unsigned char *dst,
+                                              const unsigned char *src, size_t n, int in)
 {
 	uint64_t w[3];
 
@@ -368,12 +368,17 @@ SHMF_HW __attribute__((noinline)) static uint32_t skel_crc_short(const struct sk
 }
 #endif
 
-static uint32_t skel_crc(const struct skel_hdr *h, unsigned char *dst, const unsigned char *src,
-                         size_t n, int in)
+/* hw: the caller is compiled for the instruction and this CPU has it (checked once, at setup). */
+__attribute__((always_inline)) static inline uint32_t skel_crc(const struct skel_hdr *h,
+                                                               unsigned char *dst,
+                                                               const unsigned char *src, size_t n,
+                                                               int in, int hw)
 {
 #if defined(SHMF_CRC_HW)
-	if (n < SHMF_CRC_INLINE_MAX && shmf_crc32c_hw_available())
+	if (hw && n < SHMF_CRC_INLINE_MAX)
 		return skel_crc_short(h, dst, src, n, in);
+#else
+	(void)hw;
 #endif
 	if (in)
 		return shmf_crc32c_copy_in(0, (const uint8_t *)h, dst, src, n);
@@ -418,8 +423,10 @@ static uint64_t skel_wait(const struct skel_ep *k, _Atomic uint64_t *pos, uint64
 /* The writer of PROTOCOL.md 5.2 without the CRC (ring-crc: with it): wait for room (rpos
  * reloaded, acquire, only when the cached one shows none), end the lap when the frame does not
  * fit (a pad marker where a header fits, else a plain skip: the reader's rule too), copy header
- * and payload in, publish wpos (release), then the wake check. */
-static int skel_send(struct ep *e, uint64_t idx)
+ * and payload in, publish wpos (release), then the wake check. One body, inlined into each
+ * variant: crc and hw are constants there. */
+__attribute__((always_inline)) static inline int skel_send_body(struct ep *e, uint64_t idx, int crc,
+                                                                int hw)
 {
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap, size = skel_frame(e->size);
@@ -441,8 +448,8 @@ static int skel_send(struct ep *e, uint64_t idx)
 	}
 	struct skel_hdr h = {0, (uint32_t)e->size, k->seq++, 0};
 	unsigned char *p = k->txd + (k->wpos & (cap - 1));
-	if (k->crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
-		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, 1);
+	if (crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
+		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, 1, hw);
 	else
 		memcpy(p + SKEL_HDR, e->buf, e->size);
 	memcpy(p, &h, SKEL_HDR);
@@ -456,7 +463,8 @@ static int skel_send(struct ep *e, uint64_t idx)
  * only when the cached one shows nothing, the end of a lap skipped as the writer did, the frame
  * copied out, the space handed back (rpos, release), then the wake check. The bench's check()
  * follows. */
-static int skel_recv(struct ep *e, uint64_t *idx)
+__attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, uint64_t *idx,
+                                                                int crc, int hw)
 {
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap;
@@ -479,14 +487,48 @@ static int skel_recv(struct ep *e, uint64_t *idx)
 	if (h.len > e->size) /* the private buffer's bound, not a protocol check */
 		return -1;
 	const unsigned char *src = k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR;
-	if (!k->crc)
+	if (!crc)
 		memcpy(e->buf, src, h.len);
-	else if (skel_crc(&h, e->buf, src, h.len, 0) != h.crc)
+	else if (skel_crc(&h, e->buf, src, h.len, 0, hw) != h.crc)
 		return -1; /* ring-crc: the copy checked, as PROTOCOL.md 6.3 R8 */
 	k->rpos += skel_frame(h.len);
 	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
 	skel_wake_check(k, &k->rx->wwait);
 	return check(e->buf, h.len, e->size, idx);
+}
+
+#if defined(SHMF_CRC_HW)
+SHMF_HW __attribute__((noinline)) static int skel_send_crc_hw(struct ep *e, uint64_t idx)
+{
+	return skel_send_body(e, idx, 1, 1);
+}
+
+SHMF_HW __attribute__((noinline)) static int skel_recv_crc_hw(struct ep *e, uint64_t *idx)
+{
+	return skel_recv_body(e, idx, 1, 1);
+}
+#endif
+
+static int skel_send(struct ep *e, uint64_t idx)
+{
+	if (!e->sk.crc)
+		return skel_send_body(e, idx, 0, 0);
+#if defined(SHMF_CRC_HW)
+	if (e->sk.hw)
+		return skel_send_crc_hw(e, idx);
+#endif
+	return skel_send_body(e, idx, 1, 0);
+}
+
+static int skel_recv(struct ep *e, uint64_t *idx)
+{
+	if (!e->sk.crc)
+		return skel_recv_body(e, idx, 0, 0);
+#if defined(SHMF_CRC_HW)
+	if (e->sk.hw)
+		return skel_recv_crc_hw(e, idx);
+#endif
+	return skel_recv_body(e, idx, 1, 0);
 }
 
 /* Send message idx. 0 or -1. */
@@ -838,6 +880,7 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.rxd = data + (size_t)(1 - e->side) * cap;
 		e->sk.fence = e->tr != TR_RING_NOFENCE;
 		e->sk.crc = e->tr == TR_RING_CRC;
+		e->sk.hw = shmf_crc32c_hw_available();
 		e->sk.block = e->tr == TR_RING_BLOCK;
 		return 0;
 	}
