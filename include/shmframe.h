@@ -126,7 +126,10 @@ typedef struct shmf_config {
 SHMF_API void shmf_config_init(shmf_config *cfg);
 
 /* Create the segment `name` ("/name", PROTOCOL.md 9.4) and attach to it as side A. Refuses an
- * existing name (SHMF_EEXIST). cfg may be NULL for the defaults. */
+ * existing name (SHMF_EEXIST). cfg may be NULL for the defaults. A creator whose name is removed
+ * while it creates (it stalled long enough to look dead: `shmframe gc --not-ready`, an unlink)
+ * fails with SHMF_ENOENT, or SHMF_EEXIST when another creator has made the name anew meanwhile,
+ * and never removes that other creator's file (PROTOCOL.md 9.1). */
 SHMF_API int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out);
 
 /* Attach to an existing segment as side B, without waiting. */

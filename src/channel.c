@@ -201,11 +201,24 @@ static int format_and_attach(shmf_channel *ch)
 	return 0;
 }
 
+/* 0 while name is still the file open at fd; SHMF_ENOENT once the name is gone, SHMF_EEXIST when
+ * another file has it now (PROTO 9.1), or the error that kept us from telling. */
+static int still_named(const char *name, int fd)
+{
+	int r = shmf_os_names(name, fd);
+
+	if (r == SHMF_OS_OURS)
+		return 0;
+	if (r == SHMF_OS_GONE)
+		return SHMF_ENOENT;
+	return r == SHMF_OS_OTHER ? SHMF_EEXIST : r;
+}
+
 int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
 {
 	shmf_channel *ch = NULL;
 	int created = 0;
-	int rc;
+	int rc, lrc;
 
 	if (out == NULL || name == NULL)
 		return SHMF_EINVAL;
@@ -218,19 +231,25 @@ int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out)
 		goto out;
 	created = 1;
 	/* Role A's lock first (PROTO 9.1 step 2), so that a file that is not ready while nobody
-	 * holds it was left by a creator that died (9.2). */
-	if ((rc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A))) != 0)
+	 * holds it was left by a creator that died (9.2). A creator stalled before it took the
+	 * lock looks dead too: the name may have been removed (gc --not-ready, unlink) and even
+	 * made anew by another creator meanwhile. So it checks the name once it holds the lock,
+	 * and again at the end, and fails rather than return a segment without a name. */
+	lrc = shmf_os_lock(ch->fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A));
+	if ((rc = still_named(name, ch->fd)) != 0 || (rc = lrc) != 0)
 		goto out;
 	if ((rc = shmf_os_allocate(ch->fd, ch->size)) != 0)
 		goto out;
-	if ((rc = format_and_attach(ch)) != 0)
+	if ((rc = format_and_attach(ch)) != 0 || (rc = still_named(name, ch->fd)) != 0)
 		goto out;
 	*out = ch;
 	return 0;
 out:
+	/* Remove the name only while it is still ours: another creator's is not ours to remove. */
 	if (created) {
 		int e = errno;
-		shmf_os_unlink(name);
+		if (still_named(name, ch->fd) == 0)
+			shmf_os_unlink(name);
 		errno = e;
 	}
 	destroy(ch);

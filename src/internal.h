@@ -177,6 +177,12 @@ SHMF_HIDDEN void shmf_os_protect_ro(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_protect_rw(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);
+/* Is `name` the file open at fd? SHMF_OS_OURS, SHMF_OS_GONE (no such name), SHMF_OS_OTHER (another
+ * file has it now), or a negative code when it cannot tell. */
+#define SHMF_OS_OURS  1
+#define SHMF_OS_GONE  2
+#define SHMF_OS_OTHER 3
+SHMF_HIDDEN int shmf_os_names(const char *name, int fd);
 SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset); /* 0 or SHMF_EROLEBUSY */
 SHMF_HIDDEN void shmf_os_unlock(int fd, uint64_t offset);
 SHMF_HIDDEN int shmf_os_lock_free(int fd, uint64_t offset); /* 1 free, 0 held, <0 error */

@@ -85,8 +85,9 @@ int shmf_os_create(const char *name, unsigned mode, int *fd)
 	/* The umask may have removed bits the caller asked for; set them exactly (PROTO 9.1). */
 	if (fchmod(f, (mode_t)(mode & 0777u)) != 0) {
 		int e = errno;
+		if (shmf_os_names(name, f) == SHMF_OS_OURS) /* see shmf_create() */
+			shm_unlink(name);
 		close(f);
-		shm_unlink(name);
 		return from_errno(e);
 	}
 	*fd = f;
@@ -326,6 +327,23 @@ int shmf_os_unlink(const char *name)
 	if (shm_unlink(name) != 0)
 		return name_errno(errno);
 	return 0;
+}
+
+/* glibc's shm_open keeps the names in /dev/shm (so do the CLI's ls and gc): the name is looked
+ * up there without opening it (no permission needed) and without following a link. */
+int shmf_os_names(const char *name, int fd)
+{
+	char path[sizeof "/dev/shm" + SHMF_NAME_MAX];
+	struct stat ours, there;
+
+	if (snprintf(path, sizeof path, "/dev/shm%s", name) >= (int)sizeof path)
+		return SHMF_ENAME; /* GCOVR_EXCL_LINE: names passed shmf_name_check() */
+	if (fstat(fd, &ours) != 0)
+		return from_errno(errno); /* GCOVR_EXCL_LINE: fd is open */
+	if (fstatat(AT_FDCWD, path, &there, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? SHMF_OS_GONE : from_errno(errno);
+	return ours.st_dev == there.st_dev && ours.st_ino == there.st_ino ? SHMF_OS_OURS
+	                                                                  : SHMF_OS_OTHER;
 }
 
 static void lock_desc(struct flock *fl, uint64_t offset)

@@ -78,10 +78,26 @@ int __wrap_ftruncate(int fd, off_t len)
 	return __real_ftruncate(fd, len);
 }
 
+/* Another process, acting on the name while a creator is between two steps (PROTO 9.1): run once
+ * when the creator takes its role lock, or when it allocates. */
+static void (*on_lock)(void);
+static void (*on_allocate)(void);
+static char hook_name[96];
+
+static void run_once(void (**hook)(void))
+{
+	void (*h)(void) = *hook;
+
+	*hook = NULL;
+	if (h != NULL)
+		h();
+}
+
 int __real_posix_fallocate(int fd, off_t off, off_t len);
 int __wrap_posix_fallocate(int fd, off_t off, off_t len);
 int __wrap_posix_fallocate(int fd, off_t off, off_t len)
 {
+	run_once(&on_allocate);
 	if (hit("posix_fallocate"))
 		return fault_errno; /* it returns the error, errno untouched */
 	return __real_posix_fallocate(fd, off, len);
@@ -108,6 +124,8 @@ int __wrap_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (cmd == F_OFD_SETLK)
+		run_once(&on_lock);
 	if (hit("fcntl")) {
 		errno = fault_errno;
 		return -1;
@@ -257,6 +275,56 @@ START_TEST(test_create_that_cannot_lock_its_role_fails_cleanly)
 {
 	create_fails("fcntl", 0, EAGAIN, SHMF_EROLEBUSY, 0);
 	create_fails("fcntl", 0, ENOLCK, SHMF_ESYS, ENOLCK);
+}
+END_TEST
+
+/* What the hooks do to the name. */
+static void remove_name(void)
+{
+	shm_unlink(hook_name);
+}
+
+static void make_name_anew(void)
+{
+	shm_unlink(hook_name);
+	int fd = shm_open(hook_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void make_name_anew_and_hold_the_lock(void)
+{
+	make_name_anew();
+	arm("fcntl", 0, EAGAIN); /* the creator's own lock then fails, as when gc holds it */
+}
+
+/* A creator whose name is removed, or removed and made anew by someone else, while it creates
+ * (a stall before its lock makes it look dead: gc --not-ready, unlink) fails with a code that
+ * says so, and never removes the other one's file. */
+static void create_loses_its_name(void (**hook)(void), void (*what)(void), int want)
+{
+	shmf_config cfg = small();
+	shmf_channel *ch = (shmf_channel *)&cfg;
+	int other = what != remove_name;
+
+	tu_name(hook_name, "renamed");
+	*hook = what;
+	int rc = shmf_create(hook_name, &cfg, &ch);
+	*hook = NULL;
+	ck_assert_msg(rc == want, "got %d (%s), want %d", rc, shmf_strerror(rc), want);
+	ck_assert_ptr_null(ch);
+	ck_assert_msg(name_exists(hook_name) == other, "the other creator's file %s",
+	              other ? "was removed" : "appeared");
+	shm_unlink(hook_name);
+}
+
+START_TEST(test_create_whose_name_is_taken_away_says_so_and_spares_the_new_one)
+{
+	create_loses_its_name(&on_lock, remove_name, SHMF_ENOENT);
+	create_loses_its_name(&on_lock, make_name_anew, SHMF_EEXIST);
+	create_loses_its_name(&on_lock, make_name_anew_and_hold_the_lock, SHMF_EEXIST);
+	create_loses_its_name(&on_allocate, remove_name, SHMF_ENOENT);
+	create_loses_its_name(&on_allocate, make_name_anew, SHMF_EEXIST);
 }
 END_TEST
 
@@ -457,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, test_create_that_cannot_map_gives_enomem);
 	tcase_add_test(tc, test_create_that_cannot_lock_its_role_fails_cleanly);
 	tcase_add_test(tc, test_create_without_memory_for_the_handle_gives_enomem);
+	tcase_add_test(tc, test_create_whose_name_is_taken_away_says_so_and_spares_the_new_one);
 	tcase_add_test(tc, test_attach_maps_each_failing_call);
 	tcase_add_test(tc, test_attach_fd_maps_a_failing_dup);
 	tcase_add_test(tc, test_failing_liveness_probe_is_not_a_death);
