@@ -20,15 +20,20 @@
  *   - the file is empty; or its size is a segment's for some geometry (PROTO 2.4) and its first
  *     128 bytes are all zero, or an SHMF/1 header of this file complete but for magic and
  *     init_state (a header complete but for init_state is an SHMF/1 header already, and goes
- *     by the rules above);
+ *     by the rules above); and then the rest of the control area is zero but role line A;
+ *   - it holds no data past the control area (SEEK_DATA from 4096 fails with ENXIO), and no
+ *     lock of any kind is held on it by anyone (/proc/locks); when either cannot be told, it
+ *     is kept;
  *   - it is at least --min-age seconds old by the later of its ctime and mtime (there is no
  *     created_ns to go by), and at least 100 ms whatever --min-age says: with role A's lock
  *     free, that is how attach tells a creator that died from one still at work (PROTO 9.2);
- *   - with both role locks held, the file still has the size, times and header it was judged by.
+ *   - with both role locks held, the file still has the size, times and control area it was
+ *     judged by, still no data past the control area, and no lock but gc's own two.
  */
 #include "cli.h"
 #include "image.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,6 +407,19 @@ static int geometry_size(uint64_t size)
 	return 0;
 }
 
+/* The control area past the header as a creator that died before the segment was ready leaves
+ * it: zero but for role line A, which 9.1 step 4 writes first (state, epoch, pid, attached_ns).
+ * Role line B, both ring control blocks and the rest of f->head must be zero: a peer attached,
+ * a message went through, or another program's data is there otherwise. Returns 0, or the
+ * offset of the first byte that is not zero. */
+static size_t rest_not_left(const struct shmf_cli_file *f)
+{
+	for (size_t i = SHMF_ROLE_LINE(SHMF_SIDE_B); i < f->n; i++)
+		if (f->head[i] != 0)
+			return i;
+	return 0;
+}
+
 /* What a creator that died before the segment was ready leaves (PROTO 9.1): an empty file (it
  * died before ftruncate, step 3), a file of the full size whose header is all zero (before the
  * header, step 4), or a header written but for magic and init_state (step 4 writes every other
@@ -412,7 +431,7 @@ static int geometry_size(uint64_t size)
 static const char *never_ready(struct shmf_cli_file *f, struct shmf_img *im, char *why,
                                size_t whylen)
 {
-	uint8_t head[SHMF_CLI_HEAD];
+	const char *kind = "header all zero", *seen = "its header is all zero";
 	size_t i;
 
 	if (f->size == 0 && f->n == 0)
@@ -425,25 +444,39 @@ static const char *never_ready(struct shmf_cli_file *f, struct shmf_img *im, cha
 	for (i = 0; i < SHMF_HEADER_SIZE && f->head[i] == 0; i++)
 		;
 	if (i == SHMF_HEADER_SIZE) {
-		if (geometry_size(f->size))
-			return "header all zero";
+		if (!geometry_size(f->size)) {
+			snprintf(why, whylen,
+			         "not a shmframe segment: its header is all zero, but no "
+			         "segment is %llu bytes",
+			         (unsigned long long)f->size);
+			return NULL;
+		}
+	} else {
+		uint8_t head[SHMF_CLI_HEAD];
+
+		memcpy(head, f->head, f->n);
+		shmf_st32(head + SHMF_H_MAGIC, SHMF_MAGIC);
+		shmf_st32(head + SHMF_H_INIT_STATE, SHMF_STATE_READY);
+		/* a read function, so that the analysis knows the file's extent; it walks no
+		 * ring */
+		shmf_img_analyse_file(im, head, f->n, f->size, f->uid, f->mode, 0, shmf_cli_read_at,
+		                      f);
+		if (!im->recognised || !im->geometry_ok || im->nfindings != 0 || im->nnotes != 0) {
+			snprintf(why, whylen,
+			         "not a shmframe segment: magic and init_state are 0, but the rest "
+			         "is not the SHMF/1 header of this file");
+			return NULL;
+		}
+		kind = "header without magic";
+		seen = "magic and init_state are 0";
+	}
+	if ((i = rest_not_left(f)) != 0) {
 		snprintf(why, whylen,
-		         "not a shmframe segment: its header is all zero, but no segment is %llu "
-		         "bytes",
-		         (unsigned long long)f->size);
+		         "not a shmframe segment: %s, but byte 0x%zx of the control area is not",
+		         seen, i);
 		return NULL;
 	}
-	memcpy(head, f->head, f->n);
-	shmf_st32(head + SHMF_H_MAGIC, SHMF_MAGIC);
-	shmf_st32(head + SHMF_H_INIT_STATE, SHMF_STATE_READY);
-	/* a read function, so that the analysis knows the file's extent; it walks no ring */
-	shmf_img_analyse_file(im, head, f->n, f->size, f->uid, f->mode, 0, shmf_cli_read_at, f);
-	if (im->recognised && im->geometry_ok && im->nfindings == 0 && im->nnotes == 0)
-		return "header without magic";
-	snprintf(why, whylen,
-	         "not a shmframe segment: magic and init_state are 0, but the rest is not the "
-	         "SHMF/1 header of this file");
-	return NULL;
+	return kind;
 }
 
 static uint64_t ts_ns(const struct timespec *ts)
@@ -451,19 +484,118 @@ static uint64_t ts_ns(const struct timespec *ts)
 	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
 
-/* With the role locks held: does the file still have the size, times and header bytes that
+/* With the role locks held: does the file still have the size, times and control area that
  * never_ready() judged? A file a creator abandoned never changes again; one that does has a
- * writer, which gc must leave alone. */
+ * writer, which gc must leave alone. (Writes through a mapping change no time stamp: the bytes
+ * themselves are compared.) */
 static int unchanged(int fd, const struct shmf_cli_file *f)
 {
-	uint8_t head[SHMF_HEADER_SIZE];
-	size_t n = f->n < sizeof head ? f->n : sizeof head;
+	uint8_t head[SHMF_CLI_HEAD];
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != f->size ||
 	    ts_ns(&st.st_mtim) != f->mtime_ns || ts_ns(&st.st_ctim) != f->ctime_ns)
 		return 0;
-	return pread(fd, head, n, 0) == (ssize_t)n && memcmp(head, f->head, n) == 0;
+	return pread(fd, head, f->n, 0) == (ssize_t)f->n && memcmp(head, f->head, f->n) == 0;
+}
+
+/* A number of /proc/locks in base (16 for the device, 10 else) ending at *s == stop; 0 or -1.
+ * *s is moved past stop. */
+static int locks_num(const char **s, int base, char stop, unsigned long long *v)
+{
+	char *end;
+
+	if (!(base == 16 ? isxdigit((unsigned char)**s) : isdigit((unsigned char)**s)))
+		return -1;
+	errno = 0;
+	*v = strtoull(*s, &end, base);
+	if (errno != 0 || *end != stop)
+		return -1;
+	*s = stop != '\0' ? end + 1 : end;
+	return 0;
+}
+
+/* Is the /proc/locks range START END a role-lock byte (PROTO 7)? */
+static int role_byte(const char *start, const char *end)
+{
+	unsigned long long a, b;
+
+	return locks_num(&start, 10, '\0', &a) == 0 && locks_num(&end, 10, '\0', &b) == 0 &&
+	       a == b &&
+	       (a == SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A) || a == SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_B));
+}
+
+/* Is any lock of any kind (flock, POSIX, OFD, lease; granted or waited for) held on the file
+ * (dev, ino), by anyone? /proc/locks is the only place that lists them all: F_OFD_GETLK sees
+ * neither flock() nor locks on other bytes than the role locks'. A creator that died holds no
+ * lock. With ours, gc holds both role locks itself (F_OFD_SETLK, write): those two entries are
+ * not counted (nobody else can hold a conflicting one on those bytes). Returns NULL when there
+ * is none, else why the file must be kept: a lock, or /proc/locks unreadable (fail safe). */
+static const char *locked_by_anyone(uint64_t dev, uint64_t ino, int ours, char *why, size_t whylen)
+{
+	FILE *fp = fopen("/proc/locks", "re");
+	char line[256];
+	const char *res = NULL;
+
+	if (fp == NULL) {
+		snprintf(why, whylen, "cannot read /proc/locks (%s): a lock may be held on it",
+		         strerror(errno));
+		return why;
+	}
+	while (res == NULL && fgets(line, sizeof line, fp) != NULL) {
+		char *tok[9], *save = NULL, *p;
+		const char *q;
+		unsigned long long maj, min, lino;
+		int n = 0;
+
+		for (p = strtok_r(line, " \t\n", &save); p != NULL && n < 9;
+		     p = strtok_r(NULL, " \t\n", &save))
+			if (strcmp(p, "->") != 0) /* a waiter's line: counted like a holder's */
+				tok[n++] = p;
+		/* N: TYPE MODE ACCESS PID MAJ:MIN:INODE START END */
+		if (n < 8)
+			continue;
+		q = tok[5];
+		if (locks_num(&q, 16, ':', &maj) != 0 || locks_num(&q, 16, ':', &min) != 0 ||
+		    locks_num(&q, 10, '\0', &lino) != 0)
+			continue;
+		if ((uint64_t)lino != ino || maj != major((dev_t)dev) || min != minor((dev_t)dev))
+			continue;
+		if (ours && strcmp(tok[1], "OFDLCK") == 0 && strcmp(tok[3], "WRITE") == 0 &&
+		    role_byte(tok[6], tok[7]))
+			continue;
+		snprintf(why, whylen, "a lock is held on it (/proc/locks: %s %s, pid %s)", tok[1],
+		         tok[3], tok[4]);
+		res = why;
+	}
+	if (res == NULL && ferror(fp)) {
+		snprintf(why, whylen, "cannot read /proc/locks: a lock may be held on it");
+		res = why;
+	}
+	fclose(fp);
+	return res;
+}
+
+/* The evidence beyond the control area that a file judged never ready is in use after all:
+ * data past the control area (on tmpfs, pages posix_fallocate reserved and nobody wrote are
+ * holes, so SEEK_DATA finds data only where something was written: a message, or another
+ * program's bytes), or any lock held on it. NULL when there is none, else why to keep it. */
+static const char *in_use(int fd, const struct shmf_cli_file *f, int ours, char *why, size_t whylen)
+{
+	off_t at = lseek(fd, (off_t)SHMF_CTL_AREA, SEEK_DATA);
+
+	if (at >= 0) {
+		snprintf(why, whylen, "it holds data past the control area, at byte %lld",
+		         (long long)at);
+		return why;
+	}
+	if (errno != ENXIO) {
+		snprintf(why, whylen,
+		         "cannot tell whether it holds data past the control area (SEEK_DATA: %s)",
+		         strerror(errno));
+		return why;
+	}
+	return locked_by_anyone(f->dev, f->ino, ours, why, whylen);
 }
 
 /* Consider one entry; returns 0, or an exit code when a removal failed. */
@@ -472,7 +604,8 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 	struct shmf_cli_file *f = NULL;
 	struct shmf_img *im = NULL;
 	char name[SHMF_NAME_MAX + 2];
-	char why[160];
+	char why[224];
+	char use[160];
 	char pre[48] = ""; /* "not ready (...): " before each reason for a never-ready file */
 	const char *nr = NULL;
 	struct stat st;
@@ -532,6 +665,11 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 			kept(o, name, why);
 			goto out;
 		}
+	}
+	if (nr != NULL && in_use(fd, f, 0, use, sizeof use) != NULL) {
+		snprintf(why, sizeof why, "%s%s", pre, use);
+		kept(o, name, why);
+		goto out;
 	}
 	now = wall_ns();
 	if (nr == NULL) {
@@ -594,6 +732,11 @@ static int collect(const struct shmf_cli_opts *o, int dfd, const char *entry, ui
 	}
 	if (nr != NULL && !unchanged(rw >= 0 ? rw : fd, f)) {
 		kept(o, name, "changed while being examined");
+		goto out;
+	}
+	if (nr != NULL && in_use(fd, f, rw >= 0, use, sizeof use) != NULL) {
+		snprintf(why, sizeof why, "%s%s", pre, use);
+		kept(o, name, why);
 		goto out;
 	}
 	if (!same_file(dfd, entry, f->dev, f->ino, euid)) {

@@ -4,8 +4,10 @@
 # magic and init_state) are kept without it, with --verbose saying why, and removed with it once
 # neither role lock is held and the file's ctime and mtime are old enough, 100 ms at least. Files
 # that only look alike are kept: a size no geometry gives, another program's bytes, a header of
-# another size, another user's file; so are files with a live holder, and --dry-run removes
-# nothing. Every gc here is limited with --match to this test's names.
+# another size, another user's file; so are files with a live holder, files another program
+# locks (flock, POSIX) or writes (bytes past the header, past the control area, a reserved field
+# set), a file changed between gc's first read and its locks (under strace, when there is one),
+# and --dry-run removes nothing. Every gc here is limited with --match to this test's names.
 . "$(dirname "$0")/lib.sh"
 
 all="/$PREFIX-*"
@@ -123,6 +125,27 @@ else
 fi
 
 # ---- live holders: side A (a creator at work) and side B --------------------------------------
+# hold KIND FILE: a background process takes a lock on FILE and keeps it: flock, posix (byte 0),
+# or ofdb (role B's lock, as a live holder of side B has it)
+hold() {
+	rm -f "$TMP/locked"
+	python3 - "$1" "$2" "$TMP/locked" 3>&- 4>&- <<'PY' &
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[2], os.O_RDWR)
+if sys.argv[1] == "flock":
+    fcntl.flock(fd, fcntl.LOCK_EX)
+elif sys.argv[1] == "posix":
+    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
+else:  # F_OFD_SETLK, write, on byte 0xC0
+    fcntl.fcntl(fd, 37, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0xC0, 1, 0))
+open(sys.argv[3], "w").close()
+time.sleep(600)
+PY
+	HOLDER=$!
+	PIDS+=("$HOLDER")
+	local end=$((SECONDS + 20))
+	while [ ! -e "$TMP/locked" ] && [ $SECONDS -lt $end ]; do sleep 0.01; done
+}
 helda=$(name helda)
 expect 0 "create" create "$helda" --capacity 4096
 rm -f "$TMP/hold"
@@ -133,15 +156,13 @@ PIDS+=("$!")
 senda=$!
 PIDS+=("$senda")
 wait_role "$helda" A
+# side B's lock, held without writing anything (a receiver's rwait is not what a creator leaves)
 heldb=$(name heldb)
-expect 0 "create" create "$heldb" --capacity 4096
-bg recv "$heldb" --follow
-recvb=$BG
-wait_role "$heldb" B
-# the holders keep their locks while their headers become a dying creator's
+mk heldb nomagic
+hold ofdb "$(shmpath heldb)"
+recvb=$HOLDER
+# the holder of A keeps its lock while its header becomes a dying creator's
 zero_at "$(shmpath helda)" 0 128
-zero_at "$(shmpath heldb)" 0 4
-zero_at "$(shmpath heldb)" 124 4
 sleep 0.2
 expect 0 "gc --not-ready with live holders" gc --not-ready --min-age 0 --match "/$PREFIX-held*" -v
 out_has "^kept $helda: not ready \(header all zero\): side A is held by a live process \(or unknown\)$"
@@ -186,6 +207,138 @@ for t in oddsize oddsize2 foreign nomagicready junkhdr othersize badcrc; do
 done
 expect 0 "gc --not-ready again removes nothing" gc --not-ready --min-age 0 --match "$all"
 out_is ""
+
+# ---- another program's files that look like a dying creator's at first sight -----------------
+# poke FILE OFFSET TEXT: write TEXT at OFFSET, in place
+poke() {
+	printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+decoys="/$PREFIX-d-*"
+mk d-flock empty
+hold flock "$(shmpath d-flock)"
+flocker=$HOLDER
+mk d-posix empty
+hold posix "$(shmpath d-posix)"
+posixer=$HOLDER
+# header all zero (z), or complete but for magic (nm), and another program's bytes past it: in
+# role line B, in a ring control block (ring 0's rpos or wpos, ring 1's wpos), further in the
+# control area, past the control area
+for d in zrolb:zero:200 zring0:zero:384 zring1:zero:512 ztail:zero:3000 zdata:zero:5000 \
+	nmrolb:nomagic:208 nmring:nomagic:256 nmdata:nomagic:4096; do
+	IFS=: read -r tag kind at <<<"$d"
+	mk "d-$tag" "$kind"
+	poke "$(shmpath "d-$tag")" "$at" x
+done
+# a header complete but for magic with a valid CRC, but a reserved field set (a note, not a
+# finding, for inspect): no creator writes that
+mk d-nmresv nomagic
+python3 - "$(shmpath d-nmresv)" <<'PY'
+import struct, sys
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+with open(sys.argv[1], "r+b") as f:
+    h = bytearray(f.read(128))
+    h[0x2C:0x30] = struct.pack("<I", 1)     # reserved0
+    h[0:4] = struct.pack("<I", 0x464D4853)  # the CRC covers the magic the creator will write
+    h[0x78:0x7C] = struct.pack("<I", crc32c(bytes(h[:0x78])))
+    h[0:4] = bytes(4)
+    f.seek(0)
+    f.write(h)
+PY
+sleep 0.2
+expect 0 "gc --not-ready and files in use" gc --not-ready --min-age 0 --match "$decoys" -v
+out_has "^kept $(name d-flock): not ready \(empty file\): a lock is held on it \(/proc/locks: FLOCK WRITE, pid $flocker\)$"
+out_has "^kept $(name d-posix): not ready \(empty file\): a lock is held on it \(/proc/locks: POSIX WRITE, pid $posixer\)$"
+out_has "^kept $(name d-zrolb): not a shmframe segment: its header is all zero, but byte 0xc8 of the control area is not$"
+out_has "^kept $(name d-zring0): not a shmframe segment: its header is all zero, but byte 0x180 of the control area is not$"
+out_has "^kept $(name d-zring1): not a shmframe segment: its header is all zero, but byte 0x200 of the control area is not$"
+out_has "^kept $(name d-ztail): not a shmframe segment: its header is all zero, but byte 0xbb8 of the control area is not$"
+out_has "^kept $(name d-zdata): not ready \(header all zero\): it holds data past the control area, at byte 4096$"
+out_has "^kept $(name d-nmrolb): not a shmframe segment: magic and init_state are 0, but byte 0xd0 of the control area is not$"
+out_has "^kept $(name d-nmring): not a shmframe segment: magic and init_state are 0, but byte 0x100 of the control area is not$"
+out_has "^kept $(name d-nmdata): not ready \(header without magic\): it holds data past the control area, at byte 4096$"
+out_has "^kept $(name d-nmresv): not a shmframe segment: magic and init_state are 0, but the rest is not the SHMF/1 header of this file$"
+out_lacks "^removed" "no decoy removed"
+for t in flock posix zrolb zring0 zring1 ztail zdata nmrolb nmring nmdata nmresv; do
+	check "d-$t is still there" test -e "$(shmpath d-$t)"
+done
+# once their holders are gone, the empty files are a dying creator's for all gc can tell
+kill9 "$flocker"
+kill9 "$posixer"
+expect 0 "gc --not-ready once the locks are gone" gc --not-ready --min-age 0 --match "$decoys"
+out_is "removed $(name d-flock)
+removed $(name d-posix)"
+rm -f "$(shmpath d-)"*
+
+# ---- under the role locks: a change since the first read, and nobody takes role A -------------
+# gc_paused WHICH FILE ACTION...: run gc --not-ready on FILE under strace, delaying the return of
+# the openat() that opens FILE for writing (WHICH=rw) or of the openat() right after it
+# (WHICH=next; gc holds both role locks by then); once gc holds the file open for writing, run
+# ACTION, then let gc go on. Its output is in $TMP/out.
+gc_paused() {
+	local which=$1 file=$2 n pid fdi end
+	shift 2
+	# where the openat() is among gc's: the same run on a copy that is removed
+	cp -p --sparse=always "$(shmpath "$file")" "$(shmpath "$file")-c"
+	sleep 0.2
+	strace -o "$TMP/strace" -e trace=openat "$SHMF" gc --not-ready --min-age 0 --match "$(name "$file")-c" </dev/null >/dev/null 2>&1 3>&- 4>&-
+	n=$(grep -n "O_RDWR" "$TMP/strace" | grep -F "$PREFIX-$file-c\"" | head -1 | cut -d: -f1)
+	[ "$which" = next ] && n=$((n + 1))
+	strace -o /dev/null -e trace=openat -e inject=openat:delay_exit=1500000:when="$n" \
+		"$SHMF" gc --not-ready --min-age 0 --match "$(name "$file")" -v </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- 4>&- &
+	local tracer=$!
+	end=$((SECONDS + 20))
+	pid=
+	while [ -z "$pid" ] && [ $SECONDS -lt $end ]; do pid=$(pgrep -P "$tracer" | head -1); done
+	# gc's descriptor of FILE opened for writing (flags & 3 == 2)
+	while [ $SECONDS -lt $end ]; do
+		for fdi in /proc/"$pid"/fd/*; do
+			if [ "$(readlink "$fdi")" = "$(shmpath "$file")" ] &&
+				[ $((0$(awk '/^flags/ {print $2}' "/proc/$pid/fdinfo/${fdi##*/}" 2>/dev/null) & 3)) = 2 ]; then
+				break 2
+			fi
+		done
+	done
+	[ "$which" = next ] && sleep 0.2 # the role locks are taken right after the open
+	"$@"
+	wait "$tracer"
+	RC=$?
+}
+if strace -o /dev/null -e inject=getpid:delay_exit=1 true 2>/dev/null; then
+	# a change in the file between gc's first read and its locks: unchanged() must see it
+	mk t-changed zero
+	sleep 0.2
+	gc_paused rw t-changed poke "$(shmpath t-changed)" $((0x90)) 'x'
+	judge 0 "gc --not-ready, the file changed meanwhile"
+	out_is "kept $(name t-changed): changed while being examined"
+	check "t-changed is still there" test -e "$(shmpath t-changed)"
+	# while gc holds the file about to be removed, nobody can take role A's lock
+	mk t-lockedout zero
+	sleep 0.2
+	trylock() {
+		python3 - "$(shmpath t-lockedout)" >"$TMP/trylock" 2>&1 <<'PY'
+import errno, fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.fcntl(fd, 37, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 128, 1, 0))  # F_OFD_SETLK
+    print("taken")
+except OSError as e:
+    print("refused" if e.errno in (errno.EAGAIN, errno.EACCES) else "error %d" % e.errno)
+PY
+	}
+	gc_paused next t-lockedout trylock
+	judge 0 "gc --not-ready, someone tries role A meanwhile"
+	out_is "removed $(name t-lockedout)"
+	check "role A's lock was refused while gc held it" grep -qx refused "$TMP/trylock"
+	rm -f "$(shmpath t-)"*
+else
+	echo "note: no strace with fault injection: a change under gc's locks is not tested"
+fi
 
 # ---- a header complete but for init_state is an SHMF/1 header: gc removed it before ---------
 # --not-ready, and still does, by the rules for segments (the header's created_ns counts)
