@@ -194,7 +194,8 @@ static int check_geometry(struct shmf_img *im)
 		finding(im, SHMF_ESIZE, SHMF_H_TOTAL_SIZE, "header",
 		        "total_size is %llu, but the geometry gives %llu",
 		        (unsigned long long)im->total_size, (unsigned long long)total);
-	if (im->file_size != total)
+	/* a file smaller than the control area was reported as such by analyse() already (A5) */
+	if (im->file_size != total && im->file_size >= SHMF_CTL_AREA)
 		finding(im, SHMF_ESIZE, -1, "file",
 		        "the file is %llu bytes, the geometry gives %llu",
 		        (unsigned long long)im->file_size, (unsigned long long)total);
