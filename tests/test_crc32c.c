@@ -198,8 +198,9 @@ END_TEST
 START_TEST(test_fused_copies_give_the_frame_crc_and_the_bytes)
 {
 	enum { MAXLEN = 7 * 1024, SLACK = 64 }; /* aligned_alloc: a multiple of 64 */
-	static const size_t lens[] = {0,   1,   3,   4,   7,   8,    9,    31,   32,   33,
-	                              255, 256, 767, 768, 769, 1023, 3071, 3072, 3073, 6200};
+	static const size_t lens[] = {0,   1,   3,    4,    7,    8,    9,    31,   32,
+	                              33,  191, 192,  193,  215,  216,  255,  256,  767,
+	                              768, 769, 1023, 3071, 3072, 3073, 3095, 3096, 6200};
 	uint64_t s = tu_seed("test_fused_copies_give_the_frame_crc_and_the_bytes");
 	uint8_t *src = aligned_alloc(64, MAXLEN + SLACK);
 	uint8_t *dst = aligned_alloc(64, MAXLEN + SLACK);
@@ -232,6 +233,44 @@ START_TEST(test_fused_copies_give_the_frame_crc_and_the_bytes)
 				ck_assert_uint_eq(shmf_crc32c_copy_out(init, h, NULL, p, n), want);
 			}
 		}
+	}
+	free(src);
+	free(dst);
+}
+END_TEST
+
+/* Every length where the three streams' split changes: each block size of the last set of three
+ * (any multiple of 8 up to 1024 where they are joined by carry-less multiplication; 256 and 1024
+ * where by lookups), with every tail of 0-23 bytes after it, alone and after a first 3 KiB set.
+ * Every pass (plain, copy in, copy out, in place) against the table. */
+START_TEST(test_every_length_of_the_three_stream_split_matches_the_table)
+{
+	enum { FIRST = 3200, SECOND = 200, BASE = 3 * 1024, MAXLEN = BASE + 3200 };
+	uint64_t s = tu_seed("test_every_length_of_the_three_stream_split_matches_the_table");
+	uint8_t *src = aligned_alloc(64, MAXLEN + 64);
+	uint8_t *dst = aligned_alloc(64, MAXLEN + 64);
+	_Alignas(8) uint8_t hdr[24];
+
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(dst);
+	for (size_t i = 0; i < MAXLEN + 64; i++)
+		src[i] = (uint8_t)tu_rand(&s);
+	for (size_t i = 0; i < sizeof hdr; i++)
+		hdr[i] = (uint8_t)tu_rand(&s);
+	for (size_t k = 0; k < FIRST + SECOND; k++) {
+		size_t n = k < FIRST ? k : BASE + (k - FIRST) * 16 + k % 16;
+		uint32_t init = (uint32_t)tu_rand(&s);
+		uint32_t want = shmf_crc32c_sw(init, src, n);
+		uint32_t want_h = shmf_crc32c_sw(shmf_crc32c_sw(init, hdr + 4, 20), src, n);
+
+		ck_assert_msg(shmf_crc32c_hw(init, src, n) == want, "length %zu", n);
+		ck_assert_msg(shmf_crc32c_copy_in(init, hdr, dst, src, n) == want_h,
+		              "copy in, length %zu", n);
+		ck_assert_int_eq(memcmp(dst, src, n), 0);
+		ck_assert_msg(shmf_crc32c_copy_out(init, hdr, dst, src, n) == want_h,
+		              "copy out, length %zu", n);
+		ck_assert_msg(shmf_crc32c_copy_out(init, NULL, NULL, src, n) == want,
+		              "in place, length %zu", n);
 	}
 	free(src);
 	free(dst);
@@ -297,6 +336,7 @@ static Suite *crc32c_suite(void)
 	tcase_add_test(cmp, test_hardware_and_table_agree_on_random_misaligned_buffers);
 	tcase_add_test(cmp, test_every_short_length_at_every_alignment_matches_the_reference);
 	tcase_add_test(cmp, test_fused_copies_give_the_frame_crc_and_the_bytes);
+	tcase_add_test(cmp, test_every_length_of_the_three_stream_split_matches_the_table);
 	tcase_add_test(cmp, test_a_single_flipped_bit_changes_the_crc);
 	suite_add_tcase(s, cmp);
 	return s;
