@@ -24,11 +24,10 @@
 #include "cli.h"
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
-static const char *const tr_names[TR_COUNT] = {"shm",    "shm-busy",     "shm-block", "shm-batch",
-                                               "shm-zc", "shm-zc-busy",  "pipe",      "seqpacket",
-                                               "mq",     "boost-mq",     "cacheline", "futex",
-                                               "ring",   "ring-nofence", "ring-crc",  "ring-block",
-                                               "memcpy", "crc32c",       "crc32-peak"};
+static const char *const tr_names[TR_COUNT] = {
+        "shm",       "shm-busy", "shm-block",  "shm-batch", "shm-zc", "shm-zc-busy", "pipe",
+        "seqpacket", "mq",       "boost-mq",   "cacheline", "futex",  "ring",        "ring-nofence",
+        "ring-crc",  "ring-zc",  "ring-block", "memcpy",    "crc32c", "crc32-peak"};
 
 const char *bench_mode_name(enum bench_mode m)
 {
@@ -46,12 +45,12 @@ static uint64_t mode_transports(enum bench_mode m)
 	switch (m) {
 	case MODE_THROUGHPUT:
 		return 1u << TR_SHM | 1u << TR_SHM_BATCH | 1u << TR_SHM_ZC | 1u << TR_RING |
-		       1u << TR_RING_NOFENCE | 1u << TR_RING_CRC | 1u << TR_PIPE |
-		       1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ;
+		       1u << TR_RING_NOFENCE | 1u << TR_RING_CRC | 1u << TR_RING_ZC |
+		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ;
 	case MODE_PINGPONG:
 		return 1u << TR_SHM_BUSY | 1u << TR_SHM | 1u << TR_SHM_BLOCK |
 		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
-		       1u << TR_RING_CRC | 1u << TR_RING_BLOCK | 1u << TR_PIPE |
+		       1u << TR_RING_CRC | 1u << TR_RING_ZC | 1u << TR_RING_BLOCK | 1u << TR_PIPE |
 		       1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ | 1u << TR_CACHELINE |
 		       1u << TR_FUTEX;
 	case MODE_PACED:
@@ -81,7 +80,7 @@ static const char usage[] =
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"
         "                       shm-zc-busy,pipe,seqpacket,mq,boost-mq,cacheline,futex,\n"
-        "                       ring,ring-nofence,ring-crc,ring-block,memcpy,crc32c,\n"
+        "                       ring,ring-nofence,ring-crc,ring-zc,ring-block,memcpy,crc32c,\n"
         "                       crc32-peak (default: all that this binary has)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
@@ -113,6 +112,8 @@ static const char usage_tail[] =
         "  ring-nofence  the same without the wake check's fence: what that fence costs\n"
         "  ring-crc      the skeleton plus each frame's CRC-32C, made and checked by the\n"
         "                library's fused copy-and-CRC: the protocol's per-byte work alone\n"
+        "  ring-zc       the same with no copies: each CRC made and checked where the frame\n"
+        "                lies, as shm-zc does: the zero-copy path's per-byte work alone\n"
         "  ring-block    the skeleton sleeping at once, by the wake protocol (PROTOCOL.md 8):\n"
         "                the floor of a blocking wait for a ring (ping-pong)\n"
         "  crc32-peak    ceiling: the crc32q instruction alone, 6 streams (x86-64 only)\n"

@@ -48,6 +48,8 @@ enum bench_transport {
 	TR_RING_NOFENCE, /* the same without the wake check's fence: what that fence costs */
 	TR_RING_CRC,     /* the skeleton plus each frame's CRC-32C, computed and checked: the
 	                  * protocol's per-byte work and nothing more */
+	TR_RING_ZC,      /* the same with no copies: the CRC made and checked where the frame
+	                  * lies, as the zero-copy path does */
 	TR_RING_BLOCK,   /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
 	TR_MEMCPY,       /* ceiling: memcpy in one process */
 	TR_CRC32C,       /* ceiling: the library's CRC-32C in one process */

@@ -15,7 +15,10 @@
  * implementation of SHMF/1 pays at least on this machine. `ring-crc` adds the one piece of work
  * per byte that the protocol demands (PROTOCOL.md 4, 6.3 R8): each frame's CRC-32C, made while
  * the writer copies in and checked while the reader copies out, by the library's own fused
- * copy-and-CRC (crc32c.c); still no other check. `ring-block` is `ring` with the sleeping wait
+ * copy-and-CRC (crc32c.c); still no other check. `ring-zc` is `ring-crc` without the copies: the
+ * writer fills the frame where it lies and checksums it there, the reader checksums it and checks
+ * it in place before it hands the space back, as the zero-copy path (shm-zc) does. `ring-block` is
+ * `ring` with the sleeping wait
  * of PROTOCOL.md 8 at once (no spin, no timeout, no liveness check): what a ring's blocking
  * round trip costs at least, where `futex` moves a word and not a frame.
  */
@@ -162,7 +165,7 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	_Alignas(128) char pad[128];
 };
 
-/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_BLOCK) --------------- */
+/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC, TR_RING_BLOCK) ---- */
 
 /* One direction's control words, where PROTOCOL.md 2.3 puts them: each on a cache line of its
  * own, wpos and rpos 128 bytes apart. The wait words stay 0 but in ring-block; the wake check
@@ -197,8 +200,10 @@ struct skel_ep {
 	uint64_t seq;
 	uint64_t wakes; /* wait words seen nonzero: only in ring-block */
 	int fence;      /* 0: ring-nofence */
-	int crc;        /* ring-crc */
-	int hw;    /* ring-crc: this CPU has the CRC instruction (shmf_crc32c_hw_available()) */
+	int crc;        /* ring-crc, ring-zc */
+	int zc;         /* ring-zc: no copies */
+	int hw; /* ring-crc, ring-zc: this CPU has the CRC instruction (shmf_crc32c_hw_available())
+	         */
 	int block; /* ring-block: sleep at once instead of polling */
 };
 
@@ -237,7 +242,8 @@ static int is_shm(enum bench_transport t)
 
 static int is_skel(enum bench_transport t)
 {
-	return t == TR_RING || t == TR_RING_NOFENCE || t == TR_RING_CRC || t == TR_RING_BLOCK;
+	return t == TR_RING || t == TR_RING_NOFENCE || t == TR_RING_CRC || t == TR_RING_ZC ||
+	       t == TR_RING_BLOCK;
 }
 
 static size_t skel_cap(const struct bench_opts *o)
@@ -353,18 +359,24 @@ static int shm_timeout(const struct ep *e)
  * payload is copied, in (the writer) or out (the reader, into its private buffer), the way the
  * library's fast path does it: short payloads by the inline loop ring.c uses (crc32c_hw.h),
  * inlined into send and receive compiled for the instruction (skel_send_crc_hw() below),
- * longer ones by crc32c.c's three streams. Plain static inline, as crc32c_hw.h explains. */
+ * longer ones by crc32c.c's three streams. ring-zc: the same CRC of the bytes where they lie,
+ * copied nowhere (dst NULL). Plain static inline, as crc32c_hw.h explains. */
+enum skel_pass { SKEL_IN, SKEL_OUT, SKEL_IN_PLACE };
+
 #if defined(SHMF_CRC_HW)
 SHMF_HW static inline uint32_t skel_crc_short(const struct skel_hdr *h, unsigned char *dst,
-                                              const unsigned char *src, size_t n, int in)
+                                              const unsigned char *src, size_t n,
+                                              enum skel_pass how)
 {
 	uint64_t w[3];
 
 	memcpy(w, h, sizeof w);
 	shmf_crc_reg c = shmf_crc_hw_header(~(uint32_t)0, w[0], w[1], w[2]);
-	if (in)
+	if (how == SKEL_IN)
 		return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_IN);
-	return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_OUT);
+	if (how == SKEL_OUT)
+		return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_OUT);
+	return ~(uint32_t)shmf_crc_hw_short(c, NULL, src, n, SHMF_PASS_SHARED);
 }
 #endif
 
@@ -372,17 +384,17 @@ SHMF_HW static inline uint32_t skel_crc_short(const struct skel_hdr *h, unsigned
 __attribute__((always_inline)) static inline uint32_t skel_crc(const struct skel_hdr *h,
                                                                unsigned char *dst,
                                                                const unsigned char *src, size_t n,
-                                                               int in, int hw)
+                                                               enum skel_pass how, int hw)
 {
 #if defined(SHMF_CRC_HW)
 	if (hw && n < SHMF_CRC_INLINE_MAX)
-		return skel_crc_short(h, dst, src, n, in);
+		return skel_crc_short(h, dst, src, n, how);
 #else
 	(void)hw;
 #endif
-	if (in)
+	if (how == SKEL_IN)
 		return shmf_crc32c_copy_in(0, (const uint8_t *)h, dst, src, n);
-	return shmf_crc32c_copy_out(0, (const uint8_t *)h, dst, src, n);
+	return shmf_crc32c_copy_out(0, (const uint8_t *)h, how == SKEL_OUT ? dst : NULL, src, n);
 }
 
 /* PROTOCOL.md 8, S2-S3: a full fence (ring-nofence: only the compiler's), then the peer's
@@ -423,17 +435,19 @@ static uint64_t skel_wait(const struct skel_ep *k, _Atomic uint64_t *pos, uint64
 /* The writer of PROTOCOL.md 5.2 without the CRC (ring-crc: with it): wait for room (rpos
  * reloaded, acquire, only when the cached one shows none), end the lap when the frame does not
  * fit (a pad marker where a header fits, else a plain skip: the reader's rule too), copy header
- * and payload in, publish wpos (release), then the wake check. One body, inlined into each
- * variant: crc and hw are constants there. */
+ * and payload in, publish wpos (release), then the wake check. ring-zc fills the payload where
+ * it lies, as shm-zc's writer does between reserve and commit, and checksums it there. One body,
+ * inlined into each variant: crc, zc and hw are constants there. */
 __attribute__((always_inline)) static inline int skel_send_body(struct ep *e, uint64_t idx, int crc,
-                                                                int hw)
+                                                                int zc, int hw)
 {
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap, size = skel_frame(e->size);
 	uint64_t tail = cap - (k->wpos & (cap - 1));
 	uint64_t need = size <= tail ? size : tail + size;
 
-	fill(e->buf, e->size, idx);
+	if (!zc)
+		fill(e->buf, e->size, idx);
 	while (k->wpos + need - k->rcache > cap) {
 		k->rcache = atomic_load_explicit(&k->tx->rpos, memory_order_acquire);
 		if (k->wpos + need - k->rcache > cap)
@@ -448,8 +462,11 @@ __attribute__((always_inline)) static inline int skel_send_body(struct ep *e, ui
 	}
 	struct skel_hdr h = {0, (uint32_t)e->size, k->seq++, 0};
 	unsigned char *p = k->txd + (k->wpos & (cap - 1));
-	if (crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
-		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, 1, hw);
+	if (zc) { /* ring-zc: the payload written in place, then its CRC taken there */
+		fill(p + SKEL_HDR, e->size, idx);
+		h.crc = skel_crc(&h, NULL, p + SKEL_HDR, e->size, SKEL_IN_PLACE, hw);
+	} else if (crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
+		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, SKEL_IN, hw);
 	else
 		memcpy(p + SKEL_HDR, e->buf, e->size);
 	memcpy(p, &h, SKEL_HDR);
@@ -462,9 +479,10 @@ __attribute__((always_inline)) static inline int skel_send_body(struct ep *e, ui
 /* The reader of PROTOCOL.md 5.4 without a check (ring-crc: R8 alone): wpos reloaded (acquire)
  * only when the cached one shows nothing, the end of a lap skipped as the writer did, the frame
  * copied out, the space handed back (rpos, release), then the wake check. The bench's check()
- * follows. */
+ * follows. ring-zc checksums the payload where it lies and runs the bench's check on it there
+ * before it hands the space back, as shm-zc's peek, check and release do. */
 __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, uint64_t *idx,
-                                                                int crc, int hw)
+                                                                int crc, int zc, int hw)
 {
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap;
@@ -487,48 +505,63 @@ __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, ui
 	if (h.len > e->size) /* the private buffer's bound, not a protocol check */
 		return -1;
 	const unsigned char *src = k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR;
-	if (!crc)
+	int rc = 0;
+	if (zc) { /* ring-zc: R8 on the bytes where they lie, the check there, then the release */
+		if (skel_crc(&h, NULL, src, h.len, SKEL_IN_PLACE, hw) != h.crc)
+			return -1;
+		rc = check(src, h.len, e->size, idx);
+	} else if (!crc)
 		memcpy(e->buf, src, h.len);
-	else if (skel_crc(&h, e->buf, src, h.len, 0, hw) != h.crc)
+	else if (skel_crc(&h, e->buf, src, h.len, SKEL_OUT, hw) != h.crc)
 		return -1; /* ring-crc: the copy checked, as PROTOCOL.md 6.3 R8 */
 	k->rpos += skel_frame(h.len);
 	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
 	skel_wake_check(k, &k->rx->wwait);
-	return check(e->buf, h.len, e->size, idx);
+	return zc ? rc : check(e->buf, h.len, e->size, idx);
 }
 
 #if defined(SHMF_CRC_HW)
 SHMF_HW __attribute__((noinline)) static int skel_send_crc_hw(struct ep *e, uint64_t idx)
 {
-	return skel_send_body(e, idx, 1, 1);
+	return skel_send_body(e, idx, 1, 0, 1);
 }
 
 SHMF_HW __attribute__((noinline)) static int skel_recv_crc_hw(struct ep *e, uint64_t *idx)
 {
-	return skel_recv_body(e, idx, 1, 1);
+	return skel_recv_body(e, idx, 1, 0, 1);
+}
+
+SHMF_HW __attribute__((noinline)) static int skel_send_zc_hw(struct ep *e, uint64_t idx)
+{
+	return skel_send_body(e, idx, 1, 1, 1);
+}
+
+SHMF_HW __attribute__((noinline)) static int skel_recv_zc_hw(struct ep *e, uint64_t *idx)
+{
+	return skel_recv_body(e, idx, 1, 1, 1);
 }
 #endif
 
 static int skel_send(struct ep *e, uint64_t idx)
 {
 	if (!e->sk.crc)
-		return skel_send_body(e, idx, 0, 0);
+		return skel_send_body(e, idx, 0, 0, 0);
 #if defined(SHMF_CRC_HW)
 	if (e->sk.hw)
-		return skel_send_crc_hw(e, idx);
+		return e->sk.zc ? skel_send_zc_hw(e, idx) : skel_send_crc_hw(e, idx);
 #endif
-	return skel_send_body(e, idx, 1, 0);
+	return e->sk.zc ? skel_send_body(e, idx, 1, 1, 0) : skel_send_body(e, idx, 1, 0, 0);
 }
 
 static int skel_recv(struct ep *e, uint64_t *idx)
 {
 	if (!e->sk.crc)
-		return skel_recv_body(e, idx, 0, 0);
+		return skel_recv_body(e, idx, 0, 0, 0);
 #if defined(SHMF_CRC_HW)
 	if (e->sk.hw)
-		return skel_recv_crc_hw(e, idx);
+		return e->sk.zc ? skel_recv_zc_hw(e, idx) : skel_recv_crc_hw(e, idx);
 #endif
-	return skel_recv_body(e, idx, 1, 0);
+	return e->sk.zc ? skel_recv_body(e, idx, 1, 1, 0) : skel_recv_body(e, idx, 1, 0, 0);
 }
 
 /* Send message idx. 0 or -1. */
@@ -561,6 +594,7 @@ static int ep_send(struct ep *e, uint64_t idx)
 	case TR_RING:
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
+	case TR_RING_ZC:
 	case TR_RING_BLOCK: return skel_send(e, idx);
 	case TR_SEQPACKET:
 		fill(e->buf, e->size, idx);
@@ -642,6 +676,7 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 	case TR_RING:
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
+	case TR_RING_ZC:
 	case TR_RING_BLOCK: return skel_recv(e, idx);
 	default: return -1;
 	}
@@ -795,6 +830,7 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 	case TR_RING:
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
+	case TR_RING_ZC:
 	case TR_RING_BLOCK:
 		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
 		s->skel = mmap(NULL, s->skel_len, PROT_READ | PROT_WRITE,
@@ -879,7 +915,8 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.txd = data + (size_t)e->side * cap;
 		e->sk.rxd = data + (size_t)(1 - e->side) * cap;
 		e->sk.fence = e->tr != TR_RING_NOFENCE;
-		e->sk.crc = e->tr == TR_RING_CRC;
+		e->sk.crc = e->tr == TR_RING_CRC || e->tr == TR_RING_ZC;
+		e->sk.zc = e->tr == TR_RING_ZC;
 		e->sk.hw = shmf_crc32c_hw_available();
 		e->sk.block = e->tr == TR_RING_BLOCK;
 		return 0;

@@ -34,6 +34,9 @@ if grep -E ',ring[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a ring
 # ring-crc checks each frame's CRC on receipt (a wrong one fails the run): both paths ran
 grep -q ',ring-crc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-crc run"
 grep -q ',ring-crc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-crc run"
+# ring-zc the same in place (it also checks each payload where it lies, before the release)
+grep -q ',ring-zc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-zc run"
+grep -q ',ring-zc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-zc run"
 if command -v python3 >/dev/null; then
 	python3 - "$dir/out/bench.json" "$(uname -m)" <<'PY' || fail "JSON"
 import json, sys
