@@ -92,8 +92,9 @@ static const char usage[] =
         "Ping-pong wait strategies: shm-busy polls (timeout 0), shm-block sleeps at once\n"
         "(spin 0: futex), shm spins then sleeps (the library default); shm-batch is shm with\n"
         "shmf_set_batch(4 KiB) on the receiver (throughput, paced); -zc: reserve/commit and\n"
-        "peek/release. Beside pipe, seqpacket and mq (POSIX; depth 10 or what RLIMIT_MSGQUEUE\n"
-        "allows; sizes the system refuses are skipped with a note), the optional baseline:\n";
+        "peek/release, the writer writing every byte in place. Beside pipe, seqpacket and mq\n"
+        "(POSIX; depth 10 or what RLIMIT_MSGQUEUE allows; sizes the system refuses are skipped\n"
+        "with a note), the optional baseline:\n";
 
 /* Whether this binary has boost-mq: tools/CMakeLists.txt builds boost_mq.cpp where it finds
  * Boost.Interprocess (tests/bench/quick.sh reads this line of the help). */
