@@ -100,9 +100,12 @@ expect 0 "two 100-byte frames fill it" send "$small" "$(head -c 100 /dev/zero | 
 expect 5 "a third waits for room, then times out" send "$small" --timeout 150 \
 	"$(head -c 100 /dev/zero | tr '\0' c)"
 expect 0 "drain" recv "$small"
-# recv waits for the segment to appear
+# recv waits for the segment to appear. --follow: `create` holds side A for a moment and then
+# closes it; a recv that attached in that moment would see a writer that attached and closed
+# (exit 6, as docs/CLI.md says), and one full CI run in a dozen did. With --follow it waits on for
+# the next writer, the `send` below.
 late=$(name late)
-bg recv "$late" --count 1 --timeout 5000
+bg recv "$late" --count 1 --follow --timeout 5000
 sleep 0.3
 expect 0 "create late" create "$late"
 expect 0 "send late" send "$late" "arrived"
