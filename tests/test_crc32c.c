@@ -239,10 +239,11 @@ START_TEST(test_fused_copies_give_the_frame_crc_and_the_bytes)
 }
 END_TEST
 
-/* Every length where the three streams' split changes: each block size of the last set of three
- * (any multiple of 8 up to 1024 where they are joined by carry-less multiplication; 256 and 1024
- * where by lookups), with every tail of 0-23 bytes after it, alone and after a first 3 KiB set.
- * Every pass (plain, copy in, copy out, in place) against the table. */
+/* The lengths where the three streams' split changes: every length up to 3,200 (each block size
+ * of the last set of three, any multiple of 8 up to 1024 where they are joined by carry-less
+ * multiplication, 256 and 1024 where by lookups, with every tail of 0-23 bytes after it), and 200
+ * lengths spread over the next 3,200, after a first 3 KiB set. Every pass (plain, copy in, copy
+ * out, in place) against the table. */
 START_TEST(test_every_length_of_the_three_stream_split_matches_the_table)
 {
 	enum { FIRST = 3200, SECOND = 200, BASE = 3 * 1024, MAXLEN = BASE + 3200 };
