@@ -75,7 +75,7 @@ static const char usage[] =
         "  --duration SEC       length of each run (default 0.25; paced: messages = rate x SEC)\n"
         "  --messages N         a fixed count per run instead of a duration\n"
         "  --sizes LIST         message sizes, e.g. 8,64,512,4K,64K (default; 8 B .. 1 MiB)\n"
-        "  --capacity SIZE      shmframe ring capacity (default: the library's, 1 MiB)\n"
+        "  --capacity SIZE      shmframe ring capacity (default: the library's, 4 MiB)\n"
         "  --rate N             paced stream: messages per second (default 20000)\n"
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"

@@ -108,7 +108,7 @@ enum shmf_side { SHMF_SIDE_A = 0, SHMF_SIDE_B = 1 };
 /* Config flags. */
 #define SHMF_SIMPLEX 0x1u /* one ring, A -> B only */
 
-#define SHMF_DEFAULT_CAPACITY    ((size_t)1 << 20)
+#define SHMF_DEFAULT_CAPACITY    ((size_t)4 << 20)
 #define SHMF_DEFAULT_MAX_MESSAGE ((size_t)64 << 10)
 #define SHMF_NAME_MAX            255 /* bytes, including the leading '/' */
 
@@ -122,7 +122,7 @@ typedef struct shmf_config {
 	unsigned spin;      /* busy-poll iterations before sleeping on a futex; default 2000 */
 } shmf_config;
 
-/* Fill in the defaults: 1 MiB per ring, 64 KiB messages, mode 0600, duplex, 2000 spins. */
+/* Fill in the defaults: 4 MiB per ring, 64 KiB messages, mode 0600, duplex, 2000 spins. */
 SHMF_API void shmf_config_init(shmf_config *cfg);
 
 /* Create the segment `name` ("/name", PROTOCOL.md 9.4) and attach to it as side A. Refuses an

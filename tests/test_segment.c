@@ -148,11 +148,11 @@ START_TEST(test_create_with_null_config_uses_the_defaults)
 	ck_assert_uint_eq(shmf_max_message(a), 64u << 10);
 	ck_assert_uint_eq(name_mode(name), 0600u);
 	seg = tu_map(name, &size);
-	ck_assert_uint_eq(size, SHMF_CTL_AREA + 2u * (1u << 20));
+	ck_assert_uint_eq(size, SHMF_CTL_AREA + 2u * (4u << 20));
 	ck_assert_uint_eq(tu_get32(seg, SHMF_H_RING_COUNT), 2u);
-	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING0_CAP), 1u << 20);
-	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING1_CAP), 1u << 20);
-	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING1_DATA), SHMF_CTL_AREA + (1u << 20));
+	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING0_CAP), 4u << 20);
+	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING1_CAP), 4u << 20);
+	ck_assert_uint_eq(tu_get64(seg, SHMF_H_RING1_DATA), SHMF_CTL_AREA + (4u << 20));
 	ck_assert_uint_eq(tu_get64(seg, SHMF_H_TOTAL_SIZE), size);
 	ck_assert_uint_eq(tu_get32(seg, SHMF_H_MODE), 0600u);
 	ck_assert_uint_eq(tu_get32(seg, SHMF_H_CREATOR_UID), (uint32_t)geteuid());

@@ -59,7 +59,7 @@ static const char help_create[] =
         "\n"
         "Create the segment NAME and detach from it, leaving the name in place.\n"
         "\n"
-        "  --capacity BYTES     bytes per ring: a power of two from 256 to 1G (default 1M);\n"
+        "  --capacity BYTES     bytes per ring: a power of two from 256 to 1G (default 4M);\n"
         "                       K, M and G suffixes are powers of 1024\n"
         "  --max-message BYTES  the largest message (default 64K, or the largest the\n"
         "                       capacity allows: 2 * (24 + BYTES, rounded up to 8) <= capacity)\n"

@@ -9,13 +9,13 @@
 e=$(name empty)
 expect 0 "create" create "$e"
 expect 0 "inspect --json of an empty 2 MiB segment" inspect "$e" --json
-out_has '"file":\{"size":2101248,"bytes_read":4096,' "the control area only"
+out_has '"file":\{"size":8392704,"bytes_read":4096,' "the control area only"
 expect 0 "send" send "$e" one two three
 expect 0 "inspect --json with three frames waiting" inspect "$e" --json
-out_has '"file":\{"size":2101248,"bytes_read":4192,' "the control area and the 96 bytes published"
+out_has '"file":\{"size":8392704,"bytes_read":4192,' "the control area and the 96 bytes published"
 out_has '"messages_waiting":3,'
 expect 0 "inspect --file of the same" inspect --file "$(shmpath empty)" --json
-out_has '"file":\{"size":2101248,"bytes_read":4192\}'
+out_has '"file":\{"size":8392704,"bytes_read":4192\}'
 
 # ---- memory: a 128 MiB segment with 63.5 MiB waiting ----------------------------------------
 # maxrss ARGS...: run shmframe ARGS like expect, and put its peak RSS in KiB in RSS ("" when

@@ -5,16 +5,16 @@
 
 ijson() { "$SHMF" inspect "$1" --json; }
 
-# ---- defaults: duplex, 1 MiB rings, 64 KiB messages, 0600; the name stays, no role held ------
+# ---- defaults: duplex, 4 MiB rings, 64 KiB messages, 0600; the name stays, no role held ------
 a=$(name a)
 expect 0 "create with defaults" create "$a"
 check "create prints nothing" test ! -s "$TMP/out"
 check "the name is in /dev/shm" test -f "$(shmpath a)"
 check "mode 0600" test "$(stat -c %a "$(shmpath a)")" = 600
-check "size 4096 + 2 x 1 MiB" test "$(stat -c %s "$(shmpath a)")" = 2101248
+check "size 4096 + 2 x 4 MiB" test "$(stat -c %s "$(shmpath a)")" = 8392704
 expect 0 "inspect a fresh segment" inspect "$a" --json
 out_has '"ring_count":2,"max_message":65536'
-out_has '"ring0_capacity":1048576'
+out_has '"ring0_capacity":4194304'
 out_has '"side":"A","state":"detached"[^}]*"lock":"free"'
 out_has '"consistent":true'
 expect 7 "create an existing name" create "$a"

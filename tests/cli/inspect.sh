@@ -12,7 +12,7 @@ h=$(name h)
 expect 0 "create" create "$h"
 expect 0 "send" send "$h" one two three
 expect 0 "inspect a healthy segment" inspect "$h"
-out_has '^segment /shmfcli-[0-9]+-h \(2101248 bytes, owner [0-9]+, mode 0600\)$'
+out_has '^segment /shmfcli-[0-9]+-h \(8392704 bytes, owner [0-9]+, mode 0600\)$'
 out_has '^  magic +0x464d4853 \(SHMF\)$'
 out_has '^  ring_count +2 \(duplex\)$'
 out_has '^  A +detached +epoch 2 '
@@ -168,7 +168,7 @@ out_has 'SHMF_ESIZE'
 cp "$TMP/good.img" "$TMP/long.img"
 printf x >>"$TMP/long.img"
 expect 1 "an image with a byte more" inspect --file "$TMP/long.img"
-out_has 'the file is 2101249 bytes, the geometry gives 2101248'
+out_has 'the file is 8392705 bytes, the geometry gives 8392704'
 : >"$TMP/empty.img"
 expect 1 "an empty file" inspect --file "$TMP/empty.img"
 err_has "not ready"

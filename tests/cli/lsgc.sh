@@ -22,16 +22,16 @@ mkfifo "$(shmpath fifo)"
 # ---- ls ------------------------------------------------------------------------------------
 expect 0 "ls" ls --match "$all"
 out_has '^NAME +SIZE +OWNER +MODE +VER +A +B +WAITING +REJECTS +STATUS$'
-out_has "^$seg +2101248 +[^ ]+ +0600 +1\.0 +closed +closed +3,1 +0,0 +ok$"
+out_has "^$seg +8392704 +[^ ]+ +0600 +1\.0 +closed +closed +3,1 +0,0 +ok$"
 out_lacks "junk|notseg|link|elsewhere|dir|fifo" "only segments without --all"
 check "two lines" test "$(wc -l <"$TMP/out")" = 2
 expect 0 "ls --all" ls --all --match "$all"
 out_has "^$(name junk) +33 .* not a shmframe segment$"
-out_has "^$(name notseg) +2101248 .* not a shmframe segment$"
+out_has "^$(name notseg) +8392704 .* not a shmframe segment$"
 out_lacks "link|elsewhere|dir|fifo" "never a symbolic link, directory or FIFO"
 expect 0 "ls -a -j" ls -a -j --match "$all"
 out_has '^\{"schema":1,"directory":"/dev/shm","entries":\['
-out_has "\"name\":\"$seg\",\"segment\":true,\"size\":2101248,"
+out_has "\"name\":\"$seg\",\"segment\":true,\"size\":8392704,"
 out_has '"roles":\[\{"side":"A","state":"detached","lock":"free","alive":false,"summary":"closed"\}'
 out_has '"rings":\[\{"index":0,"messages_waiting":3,"rerrors":0,"rlasterr":0\},\{"index":1,"messages_waiting":1,'
 out_has "\"name\":\"$(name junk)\",\"segment\":false,"
@@ -43,7 +43,7 @@ check "only the heading" test "$(wc -l <"$TMP/out")" = 1
 simplex=$(name simplex)
 expect 0 "create --simplex" create "$simplex" --simplex --mode 0640
 expect 0 "ls a simplex segment" ls --match "$simplex"
-out_has "^$simplex +1052672 +[^ ]+ +0640 +1\.0 +closed +- +0,- +0,- +ok$"
+out_has "^$simplex +4198400 +[^ ]+ +0640 +1\.0 +closed +- +0,- +0,- +ok$"
 
 # ---- gc: live holders are never removed ------------------------------------------------------
 bg recv "$seg" --follow
@@ -117,7 +117,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	out_has "^kept $theirs: owned by uid 65534, not 0$"
 	check "kept" test -f "$(shmpath theirs)"
 	expect 0 "ls lists it with its owner" ls --match "$theirs"
-	out_has "^$theirs +2101248 +(nobody|65534) +0600 .* damaged: segment is owned by another user$"
+	out_has "^$theirs +8392704 +(nobody|65534) +0600 .* damaged: segment is owned by another user$"
 else
 	echo "note: not root: the other-owner case is not tested"
 fi

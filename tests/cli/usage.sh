@@ -110,7 +110,7 @@ for v in 18446744073709551615 18446744073709551608 9223372036854775808 536870889
 done
 bad "--max-message too big for the capacity" create "$n" --capacity 256 --max-message 105
 err_has "needs a --capacity of at least 512"
-bad "--max-message too big for the default capacity" create "$n" --max-message 600K
+bad "--max-message too big for the default capacity" create "$n" --max-message 2100K
 # bad names
 for v in "" "/" "a/b" "/a/b" "/." "/.." "." ".." "a b" "$(printf 'a\tb')" "$(printf 'caf\xc3\xa9')" \
 	"$long" "/$long" "$(printf 'a\x7f')"; do
