@@ -164,6 +164,126 @@ START_TEST(test_create_with_null_config_uses_the_defaults)
 }
 END_TEST
 
+/* ---- prefault: a ring's pages mapped at attach, not at first touch --------------------------- */
+
+/* How many of the n pages from p have a page-table entry in this process (/proc/self/pagemap,
+ * bit 63), or -1 when pagemap cannot be read. */
+static long pages_present(const void *p, size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE), present = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = 0;
+		off_t at = (off_t)(((uintptr_t)p / (uintptr_t)page + i) * sizeof e);
+		if (pread(fd, &e, sizeof e, at) != (ssize_t)sizeof e) {
+			close(fd);
+			return -1;
+		}
+		present += (long)(e >> 63);
+	}
+	close(fd);
+	return present;
+}
+
+/* Does this kernel have MADV_POPULATE_READ (Linux 5.14)? Without it prefault does nothing. */
+static int kernel_populates(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ok;
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ok = madvise(p, 4096, MADV_POPULATE_READ) == 0;
+	munmap(p, 4096);
+	return ok;
+}
+
+/* A file of 64 pages, allocated (as create leaves it) or sparse, mapped; nothing touched. */
+static unsigned char *file_of_64_pages(char name[96], int allocated, int *fd)
+{
+	unsigned char *p = NULL;
+
+	*fd = shm_open(tu_name(name, allocated ? "alloc" : "sparse"), O_RDWR | O_CREAT | O_EXCL,
+	               0600);
+	ck_assert_int_ge(*fd, 0);
+	if (allocated)
+		ck_assert_int_eq(shmf_os_allocate(*fd, 64u * 4096u), 0);
+	else
+		ck_assert_int_eq(ftruncate(*fd, 64 * 4096), 0);
+	ck_assert_int_eq(shmf_os_map(*fd, 64u * 4096u, &p), 0);
+	return p;
+}
+
+START_TEST(test_prefault_maps_every_page_of_an_allocated_file)
+{
+	char name[96];
+	int fd;
+	unsigned char *p = file_of_64_pages(name, 1, &fd);
+
+	ck_assert_int_eq(pages_present(p, 64), 0);
+	errno = 1234;
+	shmf_os_prefault(fd, p, 32u * 4096u, 1);
+	shmf_os_prefault(fd, p + 32u * 4096u, 32u * 4096u, 0);
+	ck_assert_int_eq(errno, 1234); /* best effort: leaves errno alone */
+	if (kernel_populates())
+		ck_assert_int_eq(pages_present(p, 64), 64);
+	shmf_os_unmap(p, 64u * 4096u);
+	close(fd);
+	shm_unlink(name);
+}
+END_TEST
+
+/* A hostile creator's sparse segment: prefault must not allocate its holes on our account. */
+START_TEST(test_prefault_leaves_a_sparse_file_unallocated)
+{
+	char name[96];
+	int fd;
+	struct stat st;
+	unsigned char *p = file_of_64_pages(name, 0, &fd);
+
+	shmf_os_prefault(fd, p, 64u * 4096u, 1);
+	ck_assert_int_eq(pages_present(p, 64), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq((int)st.st_blocks, 0);
+	shmf_os_unmap(p, 64u * 4096u);
+	close(fd);
+	shm_unlink(name);
+}
+END_TEST
+
+/* Both sides' rings are in their page tables once create and attach return: the first lap takes
+ * no page fault (PERFORMANCE.md: first-touch faults were the p99.9 of a polled round trip). */
+START_TEST(test_create_and_attach_prefault_the_rings)
+{
+	char name[96];
+	shmf_channel *a = NULL, *b = NULL;
+	void *w = NULL;
+	const void *r = NULL;
+	size_t len = 0;
+	size_t pages = SHMF_DEFAULT_CAPACITY / 4096u;
+
+	if (!kernel_populates())
+		return;
+	ck_assert_int_eq(shmf_create(tu_name(name, "prefault"), NULL, &a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0); /* ring 0's first payload, in A's mapping */
+	unsigned char *ring0_a = (unsigned char *)w - SHMF_FRAME_HEADER;
+	ck_assert_int_eq(pages_present(ring0_a, pages), (long)pages);
+	memcpy(w, "prefault", 8);
+	ck_assert_int_eq(shmf_commit(a, 8), 0);
+	ck_assert_int_eq(shmf_peek(b, &r, &len, 0), 0); /* the same payload, in B's mapping */
+	const unsigned char *ring0_b = (const unsigned char *)r - SHMF_FRAME_HEADER;
+	ck_assert_ptr_ne(ring0_a, ring0_b);
+	ck_assert_int_eq(pages_present(ring0_b, pages), (long)pages);
+	ck_assert_int_eq(shmf_release(b), 0);
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_close(a), 0);
+	shm_unlink(name);
+}
+END_TEST
+
 START_TEST(test_create_refuses_an_existing_segment_and_leaves_it_intact)
 {
 	char name[96];
@@ -1543,6 +1663,9 @@ int main(void)
 	TCase *lifetime = tcase_create("lifetime");
 
 	tcase_add_test(create, test_create_with_null_config_uses_the_defaults);
+	tcase_add_test(create, test_prefault_maps_every_page_of_an_allocated_file);
+	tcase_add_test(create, test_prefault_leaves_a_sparse_file_unallocated);
+	tcase_add_test(create, test_create_and_attach_prefault_the_rings);
 	tcase_add_test(create, test_create_refuses_an_existing_segment_and_leaves_it_intact);
 	tcase_add_test(create, test_create_refuses_a_foreign_file_and_leaves_it_intact);
 	tcase_add_test(create, test_create_does_not_follow_a_dangling_symlink);

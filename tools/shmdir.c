@@ -578,8 +578,10 @@ static const char *locked_by_anyone(uint64_t dev, uint64_t ino, int ours, char *
 
 /* The evidence beyond the control area that a file judged never ready is in use after all:
  * data past the control area (on tmpfs, pages posix_fallocate reserved and nobody wrote are
- * holes, so SEEK_DATA finds data only where something was written: a message, or another
- * program's bytes), or any lock held on it. NULL when there is none, else why to keep it. */
+ * holes, so SEEK_DATA finds data only where something was written: a message, another
+ * program's bytes, or the rings a ready segment's side mapped in at attach: the library
+ * prefaults only once the segment is ready), or any lock held on it. NULL when there is none,
+ * else why to keep it. */
 static const char *in_use(int fd, const struct shmf_cli_file *f, int ours, char *why, size_t whylen)
 {
 	off_t at = lseek(fd, (off_t)SHMF_CTL_AREA, SEEK_DATA);

@@ -23,6 +23,12 @@ zero_at() {
 # rings of 4096): empty (before ftruncate), zero (before the header), nomagic (before the
 # magic), noinit (before init_state). The last two keep header_crc, which the creator writes
 # with the other fields.
+# A creator killed before ready leaves the rings' pages as posix_fallocate reserved them, holes
+# to SEEK_DATA; a side of a ready segment writes them into its page tables at attach (prefault),
+# which makes them data. Make them holes again, as a dying creator leaves them.
+holes_past_ctl() {
+	fallocate --punch-hole --offset 4096 --length $(($(stat -c %s "$1") - 4096)) "$1"
+}
 mk() {
 	local p
 	p=$(shmpath "$1")
@@ -31,6 +37,7 @@ mk() {
 		return
 	fi
 	expect 0 "create $1" create "$(name "$1")" --capacity 4096
+	holes_past_ctl "$p"
 	case $2 in
 	zero) zero_at "$p" 0 128 ;;
 	nomagic) zero_at "$p" 0 4 && zero_at "$p" 124 4 ;;
@@ -163,6 +170,7 @@ hold ofdb "$(shmpath heldb)"
 recvb=$HOLDER
 # the holder of A keeps its lock while its header becomes a dying creator's
 zero_at "$(shmpath helda)" 0 128
+holes_past_ctl "$(shmpath helda)"
 sleep 0.2
 expect 0 "gc --not-ready with live holders" gc --not-ready --min-age 0 --match "/$PREFIX-held*" -v
 out_has "^kept $helda: not ready \(header all zero\): side A is held by a live process \(or unknown\)$"

@@ -8,6 +8,8 @@ ping-pong, the same rep's cache line at 8 B or the same size); "median [min - ma
 rep of every invocation.
 
     python3 summarize.py A.csv B.csv C.csv D.csv E.csv
+    python3 summarize.py ../prefault-2026-11-27/pingpong.csv   (capacity "4M+prefault": the
+        library with its rings prefaulted at attach, a scratch build of the same sources)
 """
 import collections
 import csv
@@ -16,7 +18,9 @@ import sys
 
 
 def cap_key(c):
-    return int(c[:-1])
+    """1M < 4M < 4M+prefault < 8M: the capacity, then any suffix."""
+    n = len(c) - len(c.lstrip("0123456789"))
+    return (int(c[:n]), c[n:])
 
 
 def throughput(rows):
