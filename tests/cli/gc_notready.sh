@@ -19,16 +19,18 @@ zero_at() {
 	dd if=/dev/zero of="$1" bs=1 seek="$2" count="$3" conv=notrunc status=none
 }
 
+# holes_past_ctl FILE: a creator killed before ready leaves the rings' pages as posix_fallocate
+# reserved them, holes to SEEK_DATA; a side of a ready segment writes them into its page tables
+# at attach (prefault), which makes them data. Make them holes again, as a dying creator leaves
+# them.
+holes_past_ctl() {
+	fallocate --punch-hole --offset 4096 --length $(($(stat -c %s "$1") - 4096)) "$1"
+}
+
 # mk TAG KIND: a file as a creator that died at that step leaves it (12288 bytes: duplex, two
 # rings of 4096): empty (before ftruncate), zero (before the header), nomagic (before the
 # magic), noinit (before init_state). The last two keep header_crc, which the creator writes
 # with the other fields.
-# A creator killed before ready leaves the rings' pages as posix_fallocate reserved them, holes
-# to SEEK_DATA; a side of a ready segment writes them into its page tables at attach (prefault),
-# which makes them data. Make them holes again, as a dying creator leaves them.
-holes_past_ctl() {
-	fallocate --punch-hole --offset 4096 --length $(($(stat -c %s "$1") - 4096)) "$1"
-}
 mk() {
 	local p
 	p=$(shmpath "$1")
