@@ -8,7 +8,7 @@
 # ---- the bytes read: inspect --json counts them -----------------------------------------------
 e=$(name empty)
 expect 0 "create" create "$e"
-expect 0 "inspect --json of an empty 2 MiB segment" inspect "$e" --json
+expect 0 "inspect --json of an empty 8 MiB segment" inspect "$e" --json
 out_has '"file":\{"size":8392704,"bytes_read":4096,' "the control area only"
 expect 0 "send" send "$e" one two three
 expect 0 "inspect --json with three frames waiting" inspect "$e" --json

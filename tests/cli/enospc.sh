@@ -9,7 +9,7 @@ if ! "${ns[@]}" sh -c 'mount -t tmpfs -o size=64k tmpfs /dev/shm' 2>/dev/null; t
 	echo "skipped: cannot mount a private tmpfs on /dev/shm here (${ns[*]})"
 	exit 77
 fi
-# Inside: a 2 MiB segment does not fit in 64 KiB; a 8 KiB one does.
+# Inside: an 8 MiB segment does not fit in 64 KiB; an 8 KiB one does.
 "${ns[@]}" bash -c '
 	mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 99
 	"$1" create /big 2>"$2/err1"; echo "big $?"
