@@ -213,15 +213,15 @@ SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 /* Batching for a saturated stream of small messages; default 0 (off). A reader that keeps pace
  * with a streaming writer takes each frame the moment it is published, pulling the cache lines
  * the writer is still writing next to it, and both sides slow down: up to half the throughput
- * of 64-byte messages with 1 MiB rings, less at the 4 MiB default (docs/PERFORMANCE.md). With bytes > 0, a receive call (shmf_recv,
- * shmf_peek, with a timeout other than 0) that finds the ring empty right after a call that got
- * its message without waiting first polls, for at most 200 polls (a few microseconds), until
- * `bytes` are waiting or the writer has published nothing for 8 polls; then it proceeds as
- * usual. The cost: a message of a fast steady stream may wait that long for the batch to fill.
- * Receives that wait anyway (a paced stream, ping-pong) and a spin of 0 are unaffected. bytes is
- * at most half the receive ring's capacity (SHMF_EINVAL); SHMF_ENOTSUP without a receive
- * direction. Like the receive calls, call it from the receiving thread, or before receiving
- * starts. */
+ * of 64-byte messages with 1 MiB rings, less at the 4 MiB default (docs/PERFORMANCE.md). With
+ * bytes > 0, a receive call (shmf_recv, shmf_peek, with a timeout other than 0) that finds the
+ * ring empty right after a call that got its message without waiting first polls, for at most
+ * 200 polls (a few microseconds), until `bytes` are waiting or the writer has published nothing
+ * for 8 polls; then it proceeds as usual. The cost: a message of a fast steady stream may wait
+ * that long for the batch to fill. Receives that wait anyway (a paced stream, ping-pong) and a
+ * spin of 0 are unaffected. bytes is at most half the receive ring's capacity (SHMF_EINVAL);
+ * SHMF_ENOTSUP without a receive direction. Like the receive calls, call it from the receiving
+ * thread, or before receiving starts. */
 SHMF_API int shmf_set_batch(shmf_channel *ch, size_t bytes);
 
 /* Facts about an attached channel. */
