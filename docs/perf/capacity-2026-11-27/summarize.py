@@ -8,8 +8,9 @@ ping-pong, the same rep's cache line at 8 B or the same size); "median [min - ma
 rep of every invocation.
 
     python3 summarize.py A.csv B.csv C.csv D.csv E.csv
-    python3 summarize.py ../prefault-2026-11-27/pingpong.csv   (capacity "4M+prefault": the
-        library with its rings prefaulted at attach, a scratch build of the same sources)
+    python3 summarize.py ../prefault-2026-11-27/pingpong.csv   (capacity "4M+prefault": a
+        scratch build of the same sources whose mmap of the segment passed MAP_POPULATE, not
+        the madvise of the committed prefault; 4 MiB rings)
 """
 import collections
 import csv
