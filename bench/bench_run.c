@@ -913,6 +913,13 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 			               shmf_strerror(rc));
 			return -1;
 		}
+		/* Both rings into this side's page tables before the first rep: otherwise the
+		 * first lap takes a page fault per 4 KiB page, the polled p99.9
+		 * (PERFORMANCE.md). */
+		if ((rc = shmf_prefault(e->ch)) != 0) {
+			(void)snprintf(note, n, "shmf_prefault: %s", shmf_strerror(rc));
+			return -1;
+		}
 		if (e->tr == TR_SHM_BLOCK)
 			shmf_set_spin(e->ch, 0);
 		if (e->tr == TR_SHM_BATCH)
@@ -934,9 +941,9 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.zc = e->tr == TR_RING_ZC;
 		e->sk.hw = shmf_crc32c_hw_available();
 		e->sk.block = e->tr == TR_RING_BLOCK;
-		/* Both rings into this side's page tables now, as the library does for its own
-		 * (shmf_os_prefault): otherwise the first lap takes a page fault per 4 KiB page,
-		 * which was the skeleton's polled p99.9 (10-12 us at 4 MiB, 2026-11-27 10:52). */
+		/* Both rings into this side's page tables now, as shmf_prefault() does for
+		 * shmframe's: otherwise the first lap takes a page fault per 4 KiB page, which was
+		 * the skeleton's polled p99.9 (10-12 us at 4 MiB, 2026-11-27 10:52). */
 		(void)madvise(s->skel, s->skel_len, MADV_POPULATE_WRITE);
 		return 0;
 	}

@@ -224,6 +224,20 @@ SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
  * thread, or before receiving starts. */
 SHMF_API int shmf_set_batch(shmf_channel *ch, size_t bytes);
 
+/* Map both of the channel's rings into this process's page tables now, so that their first lap
+ * takes no page faults. A ring's first lap takes one per 4 KiB page, microseconds each: they
+ * were the p99.9 of a polled round trip (docs/PERFORMANCE.md). Not done unless asked: for the
+ * default 4 MiB duplex segment it takes about 1 ms, and 4-5 ms on the first side to touch
+ * fresh pages (they are zeroed then, which its first lap would do anyway), which a process that
+ * sends or receives a few messages and exits would pay for nothing. Call it after create or
+ * attach, from any thread, before the traffic whose latency matters. 0 when done; SHMF_ENOTSUP
+ * when the kernel cannot (MADV_POPULATE_READ, Linux 5.14), or when the segment's file is
+ * sparse, since populating it would allocate on our account memory its creator never reserved
+ * (docs/SECURITY.md); SHMF_ESYS when madvise failed otherwise (a segment truncated under the
+ * mapping: errno EFAULT, and no signal). Nothing is lost by a failure: pages fault in as they
+ * are first touched, as without the call. */
+SHMF_API int shmf_prefault(shmf_channel *ch);
+
 /* Facts about an attached channel. */
 SHMF_API int shmf_side(const shmf_channel *ch);           /* SHMF_SIDE_A or SHMF_SIDE_B */
 SHMF_API size_t shmf_max_message(const shmf_channel *ch); /* the segment's max_message */

@@ -129,17 +129,6 @@ static int bind_rings(shmf_channel *ch)
 	return 0;
 }
 
-/* Our rings into our page tables now, not at first touch (os_linux.c). Only on a ready segment:
- * it marks the pages as data, and `shmframe gc --not-ready` takes a never-ready file with data
- * past the control area for something other than a dead creator's leftovers. */
-static void prefault_rings(shmf_channel *ch)
-{
-	if (ch->has_rx)
-		shmf_os_prefault(ch->fd, ch->rx.data, ch->rx.cap, ch->borrowed);
-	if (ch->has_tx)
-		shmf_os_prefault(ch->fd, ch->tx.data, ch->tx.cap, 1);
-}
-
 /* PROTO 7, "Attaching": our role line, the epoch last. A peer reads the epoch, then the state;
  * had we stored the new epoch first, it could see it beside our old state 2 from a previous
  * detach, which reads as "attached and closed since" (SHMF_EPEERCLOSED while we were only
@@ -209,7 +198,6 @@ static int format_and_attach(shmf_channel *ch)
 		return rc; /* GCOVR_EXCL_LINE: fresh rings are all zero, so P1 and P2 hold */
 	role_attach(ch);
 	shmf_segment_format(ch->base, &ch->g); /* publishes init_state last (PROTO 9.1) */
-	prefault_rings(ch);
 	return 0;
 }
 
@@ -380,7 +368,6 @@ static int attach_fd(int fd, int side, const shmf_channel *share, int named, int
 		goto out;
 	}
 	role_attach(ch);
-	prefault_rings(ch);
 	*out = ch;
 	return 0;
 out:
@@ -842,6 +829,23 @@ int shmf_set_batch(shmf_channel *ch, size_t bytes)
 		return SHMF_EINVAL;
 	ch->batch = bytes;
 	return 0;
+}
+
+/* Our rings into our page tables now, not at first touch (os_linux.c). The segment is ready: it
+ * matters, since populating marks pages as data, and `shmframe gc --not-ready` takes a
+ * never-ready file with data past the control area for something other than a dead creator's
+ * leftovers. Every field read here is fixed at attach, so any thread may call it. */
+int shmf_prefault(shmf_channel *ch)
+{
+	int rc = 0;
+
+	if (ch == NULL)
+		return SHMF_EINVAL;
+	if (ch->has_rx)
+		rc = shmf_os_prefault(ch->fd, ch->rx.data, ch->rx.cap);
+	if (rc == 0 && ch->has_tx)
+		rc = shmf_os_prefault(ch->fd, ch->tx.data, ch->tx.cap);
+	return rc;
 }
 
 size_t shmf_max_message(const shmf_channel *ch)

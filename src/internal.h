@@ -175,7 +175,7 @@ SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);
 SHMF_HIDDEN void shmf_os_unmap(unsigned char *base, uint64_t size);
 SHMF_HIDDEN void shmf_os_protect_ro(unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_protect_rw(unsigned char *p, uint64_t len);
-SHMF_HIDDEN void shmf_os_prefault(int fd, unsigned char *p, uint64_t len, int write);
+SHMF_HIDDEN int shmf_os_prefault(int fd, unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);
 /* Is `name` the file open at fd? SHMF_OS_OURS, SHMF_OS_GONE (no such name), SHMF_OS_OTHER (another

@@ -579,8 +579,8 @@ static const char *locked_by_anyone(uint64_t dev, uint64_t ino, int ours, char *
 /* The evidence beyond the control area that a file judged never ready is in use after all:
  * data past the control area (on tmpfs, pages posix_fallocate reserved and nobody wrote are
  * holes, so SEEK_DATA finds data only where something was written: a message, another
- * program's bytes, or the rings a ready segment's side mapped in at attach: the library
- * prefaults only once the segment is ready), or any lock held on it. NULL when there is none,
+ * program's bytes, or the rings a ready segment's side mapped in with shmf_prefault(), which
+ * needs a ready segment), or any lock held on it. NULL when there is none,
  * else why to keep it. */
 static const char *in_use(int fd, const struct shmf_cli_file *f, int ours, char *why, size_t whylen)
 {

@@ -20,9 +20,9 @@ zero_at() {
 }
 
 # holes_past_ctl FILE: a creator killed before ready leaves the rings' pages as posix_fallocate
-# reserved them, holes to SEEK_DATA; a side of a ready segment writes them into its page tables
-# at attach (prefault), which makes them data. Make them holes again, as a dying creator leaves
-# them.
+# reserved them, holes to SEEK_DATA; a message, or a side of a ready segment that maps them in
+# with shmf_prefault(), makes them data. `create` does neither today; the holes are made
+# anyway, so that the files below stay what a dying creator leaves whatever create does.
 holes_past_ctl() {
 	fallocate --punch-hole --offset 4096 --length $(($(stat -c %s "$1") - 4096)) "$1"
 }
