@@ -51,6 +51,8 @@ enum bench_transport {
 	TR_RING_ZC,      /* the same with no copies: the CRC made and checked where the frame
 	                  * lies, as the zero-copy path does */
 	TR_RING_BLOCK,   /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
+	TR_RING_BATCH,   /* the skeleton whose reader holds for a batch as shmf_set_batch(4 KiB)
+	                  * does: what the protocol allows shm-batch, no CRC, no checks */
 	TR_MEMCPY,       /* ceiling: memcpy in one process */
 	TR_CRC32C,       /* ceiling: the library's CRC-32C in one process */
 	TR_CRC32_PEAK,   /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */

@@ -179,8 +179,8 @@ static void fmt_size(char *b, size_t n, size_t size)
 /* ---- the table ----------------------------------------------------------------------------- */
 
 static const enum bench_transport tput_order[] = {
-        TR_SHM,     TR_SHM_BATCH, TR_SHM_ZC,    TR_RING, TR_RING_NOFENCE, TR_RING_CRC,
-        TR_RING_ZC, TR_PIPE,      TR_SEQPACKET, TR_MQ,   TR_BOOST_MQ};
+        TR_SHM,     TR_SHM_BATCH,  TR_SHM_ZC, TR_RING,      TR_RING_NOFENCE, TR_RING_CRC,
+        TR_RING_ZC, TR_RING_BATCH, TR_PIPE,   TR_SEQPACKET, TR_MQ,           TR_BOOST_MQ};
 static const enum bench_transport pp_order[] = {
         TR_SHM_BUSY,     TR_SHM,      TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,
         TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC,   TR_RING_BLOCK,  TR_PIPE,
@@ -454,6 +454,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 		                           tp[i].size, -1, tp[i].size);
 		struct agg rz = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_ZC, TR_PIPE,
 		                           tp[i].size, -1, tp[i].size);
+		struct agg rb = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_BATCH, TR_PIPE,
+		                           tp[i].size, -1, tp[i].size);
 		if (q.n == 0)
 			continue;
 		fmt_size(sz, sizeof sz, tp[i].size);
@@ -465,6 +467,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 			(void)fprintf(f, "; ring-crc %.2fx, worst %.2fx", rc.med, rc.min);
 		if (rz.n > 0)
 			(void)fprintf(f, "; ring-zc %.2fx, worst %.2fx", rz.med, rz.min);
+		if (rb.n > 0)
+			(void)fprintf(f, "; ring-batch %.2fx, worst %.2fx", rb.med, rb.min);
 		(void)fprintf(f, "\n");
 	}
 	if (pick_size(o, 65536) && ran(o, MODE_THROUGHPUT, TR_PIPE) &&

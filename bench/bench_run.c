@@ -165,7 +165,8 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 	_Alignas(128) char pad[128];
 };
 
-/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC, TR_RING_BLOCK) ---- */
+/* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC, TR_RING_BLOCK,
+ * TR_RING_BATCH) ------------------------------------------------------------------------------ */
 
 /* One direction's control words, where PROTOCOL.md 2.3 puts them: each on a cache line of its
  * own, wpos and rpos 128 bytes apart. The wait words stay 0 but in ring-block; the wake check
@@ -204,7 +205,9 @@ struct skel_ep {
 	int zc;         /* ring-zc: no copies */
 	int hw; /* ring-crc, ring-zc: this CPU has the CRC instruction (shmf_crc32c_hw_available())
 	         */
-	int block; /* ring-block: sleep at once instead of polling */
+	int block;      /* ring-block: sleep at once instead of polling */
+	uint64_t batch; /* ring-batch: bytes the reader holds for, as shmf_set_batch() */
+	int hot;        /* ring-batch: the last receive found its frame without waiting */
 };
 
 /* ---- endpoints ----------------------------------------------------------------------------- */
@@ -243,7 +246,7 @@ static int is_shm(enum bench_transport t)
 static int is_skel(enum bench_transport t)
 {
 	return t == TR_RING || t == TR_RING_NOFENCE || t == TR_RING_CRC || t == TR_RING_ZC ||
-	       t == TR_RING_BLOCK;
+	       t == TR_RING_BLOCK || t == TR_RING_BATCH;
 }
 
 static size_t skel_cap(const struct bench_opts *o)
@@ -447,6 +450,29 @@ static uint64_t skel_wait(const struct skel_ep *k, _Atomic uint64_t *pos, uint64
 	return now != seen ? now : atomic_load_explicit(pos, memory_order_acquire);
 }
 
+/* ring-batch: the stream hold of shmf_set_batch() (src/channel.c, stream_hold), the same bounds:
+ * poll wpos until k->batch bytes wait, or the writer has published nothing for 8 polls, or 200
+ * polls have run. Returns the position last loaded (acquire: pairs with the writer's release). */
+static uint64_t skel_hold(const struct skel_ep *k)
+{
+	uint64_t last = atomic_load_explicit(&k->rx->wpos, memory_order_acquire);
+	unsigned idle = 0;
+
+	for (unsigned i = 0; i < 200u && idle < 8u; i++) {
+		relax();
+		uint64_t w = atomic_load_explicit(&k->rx->wpos, memory_order_acquire);
+		if (w - k->rpos >= k->batch)
+			return w;
+		if (w == last) {
+			idle++;
+		} else {
+			last = w;
+			idle = 0;
+		}
+	}
+	return last;
+}
+
 /* The writer of PROTOCOL.md 5.2 without the CRC (ring-crc: with it): wait for room (rpos
  * reloaded, acquire, only when the cached one shows none), end the lap when the frame does not
  * fit (a pad marker where a header fits, else a plain skip: the reader's rule too), copy header
@@ -502,12 +528,23 @@ __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, ui
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap;
 	struct skel_hdr h = {0, 0, 0, 0};
+	int waited = 0;
 
 	for (;;) {
 		while (k->rpos == k->wcache) {
 			k->wcache = atomic_load_explicit(&k->rx->wpos, memory_order_acquire);
-			if (k->rpos == k->wcache)
-				k->wcache = skel_wait(k, &k->rx->wpos, k->wcache, &k->rx->rwait);
+			if (k->rpos == k->wcache) {
+				/* ring-batch: hold once, after a receive that did not wait, as
+				 * shmf_set_batch() does; then wait as ring does */
+				if (k->batch != 0 && k->hot) {
+					k->hot = 0;
+					k->wcache = skel_hold(k);
+				} else {
+					k->wcache = skel_wait(k, &k->rx->wpos, k->wcache,
+					                      &k->rx->rwait);
+				}
+				waited = 1;
+			}
 		}
 		uint64_t tail = cap - (k->rpos & (cap - 1));
 		if (tail >= SKEL_HDR) {
@@ -532,6 +569,7 @@ __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, ui
 	k->rpos += skel_frame(h.len);
 	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
 	skel_wake_check(k, &k->rx->wwait);
+	k->hot = !waited;
 	return zc ? rc : check(e->buf, h.len, e->size, idx);
 }
 
@@ -610,7 +648,8 @@ static int ep_send(struct ep *e, uint64_t idx)
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
 	case TR_RING_ZC:
-	case TR_RING_BLOCK: return skel_send(e, idx);
+	case TR_RING_BLOCK:
+	case TR_RING_BATCH: return skel_send(e, idx);
 	case TR_SEQPACKET:
 		fill(e->buf, e->size, idx);
 		for (;;) {
@@ -692,7 +731,8 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
 	case TR_RING_ZC:
-	case TR_RING_BLOCK: return skel_recv(e, idx);
+	case TR_RING_BLOCK:
+	case TR_RING_BATCH: return skel_recv(e, idx);
 	default: return -1;
 	}
 }
@@ -847,6 +887,7 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 	case TR_RING_CRC:
 	case TR_RING_ZC:
 	case TR_RING_BLOCK:
+	case TR_RING_BATCH:
 		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
 		s->skel = mmap(NULL, s->skel_len, PROT_READ | PROT_WRITE,
 		               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -941,6 +982,8 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.zc = e->tr == TR_RING_ZC;
 		e->sk.hw = shmf_crc32c_hw_available();
 		e->sk.block = e->tr == TR_RING_BLOCK;
+		/* as the bench's shm-batch asks shmf_set_batch() for */
+		e->sk.batch = e->tr == TR_RING_BATCH ? (cap / 2 < 4096 ? cap / 2 : 4096) : 0;
 		/* Both rings into this side's page tables now, as shmf_prefault() does for
 		 * shmframe's: otherwise the first lap takes a page fault per 4 KiB page, which was
 		 * the skeleton's polled p99.9 (10-12 us at 4 MiB, 2026-11-27 10:52). */

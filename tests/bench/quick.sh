@@ -34,6 +34,8 @@ if grep -E ',ring[a-z-]*,[0-9]+,failed,' "$dir/out/bench.csv"; then fail "a ring
 # ring-crc checks each frame's CRC on receipt (a wrong one fails the run): both paths ran
 grep -q ',ring-crc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-crc run"
 grep -q ',ring-crc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-crc run"
+# ring-batch: the skeleton whose reader holds for a batch, as shmf_set_batch does
+grep -q ',ring-batch,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-batch run"
 # ring-zc the same in place (it also checks each payload where it lies, before the release)
 grep -q ',ring-zc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-zc run"
 grep -q ',ring-zc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-zc run"
