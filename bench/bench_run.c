@@ -956,8 +956,8 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		}
 		/* Both rings into this side's page tables before the first rep: otherwise the
 		 * first lap takes a page fault per 4 KiB page, the polled p99.9
-		 * (PERFORMANCE.md). */
-		if ((rc = shmf_prefault(e->ch)) != 0) {
+		 * (PERFORMANCE.md). A kernel that cannot (SHMF_ENOTSUP) runs without. */
+		if ((rc = shmf_prefault(e->ch)) != 0 && rc != SHMF_ENOTSUP) {
 			(void)snprintf(note, n, "shmf_prefault: %s", shmf_strerror(rc));
 			return -1;
 		}
@@ -984,9 +984,10 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.block = e->tr == TR_RING_BLOCK;
 		/* as the bench's shm-batch asks shmf_set_batch() for */
 		e->sk.batch = e->tr == TR_RING_BATCH ? (cap / 2 < 4096 ? cap / 2 : 4096) : 0;
-		/* Both rings into this side's page tables now, as shmf_prefault() does for
-		 * shmframe's: otherwise the first lap takes a page fault per 4 KiB page, which was
-		 * the skeleton's polled p99.9 (10-12 us at 4 MiB, 2026-11-27 10:52). */
+		/* Both rings into this side's page tables now (MADV_POPULATE_WRITE on the whole
+		 * area; shmf_prefault() uses _READ on the rings, to the same effect on tmpfs):
+		 * otherwise the first lap takes a page fault per 4 KiB page, which was the
+		 * skeleton's polled p99.9 (10-12 us at 4 MiB, 2026-11-27 10:52). */
 		(void)madvise(s->skel, s->skel_len, MADV_POPULATE_WRITE);
 		return 0;
 	}

@@ -165,7 +165,7 @@ START_TEST(test_create_with_null_config_uses_the_defaults)
 }
 END_TEST
 
-/* ---- prefault: a ring's pages mapped at attach, not at first touch --------------------------- */
+/* ---- prefault: a ring's pages mapped by shmf_prefault(), not at first touch ------------------ */
 
 /* How many of the n pages from p have a page-table entry in this process (/proc/self/pagemap,
  * bit 63), or -1 when pagemap cannot be read. */
@@ -189,7 +189,7 @@ static long pages_present(const void *p, size_t n)
 	return present;
 }
 
-/* Does this kernel have MADV_POPULATE_READ (Linux 5.14)? Without it prefault does nothing. */
+/* Does this kernel have MADV_POPULATE_READ (Linux 5.14)? Without it prefault is SHMF_ENOTSUP. */
 static int kernel_populates(void)
 {
 	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
