@@ -7,10 +7,11 @@
 #                              explains the new figures)
 #
 # Deterministic: bench/probe/callgrind_probe.c sends and receives N messages in one thread on one
-# channel (timeout 0: no waiting, no system call), valgrind --tool=callgrind counts the
-# instructions of its loop only (--toggle-collect=probe_loop), and each figure is the difference
-# between two runs, N2 and N1 messages, divided by N2 - N1: one send plus one receive, with the
-# fixed costs of the first messages cancelled out. The probe is built Release (-O3), standalone
+# channel (timeout 0; for wait-64 timeout -1, which never waits there either: no system call),
+# valgrind --tool=callgrind counts the instructions of its loop only
+# (--toggle-collect=probe_loop), and each figure is the difference between two runs, N2 and N1
+# messages, divided by N2 - N1: one send plus one receive, with the fixed costs of the first
+# messages cancelled out. The probe is built Release (-O3), standalone
 # (cmake -S bench), in build/ci/callgrind. Needs valgrind, cmake and a C compiler.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -37,6 +38,7 @@ probe="$BUILD/shmf_callgrind_probe"
 # name mode size N1 N2
 CASES="copy-8 copy 8 2000 6000
 copy-64 copy 64 2000 6000
+wait-64 wait 64 2000 6000
 copy-4096 copy 4096 1000 2000
 copy-65536 copy 65536 200 400
 zero-64 zero 64 2000 6000

@@ -2,13 +2,16 @@
  * docs/PERFORMANCE.md.
  *
  * One process, one thread, one channel: side A sends N messages of SIZE bytes on ring 0 and side
- * B receives each one at once (timeout 0: never waits, never sleeps), so that the run is the
+ * B receives each one at once (never waits, never sleeps), so that the run is the
  * same every time and callgrind's count is exact. Only probe_loop() is counted
  * (--toggle-collect=probe_loop); divide by N for one send plus one receive.
  *
  *   shmf_callgrind_probe MODE SIZE N [CAPACITY]
- *     MODE  copy   shmf_send + shmf_recv
- *           zero   shmf_reserve + shmf_commit + shmf_peek + shmf_release
+ *     MODE  copy   shmf_send + shmf_recv, timeout 0
+ *           wait   the same with timeout -1, the library's default wait (it never waits here:
+ *                  there is always room and a message, so this is the cost of a call that
+ *                  could wait and did not)
+ *           zero   shmf_reserve + shmf_commit + shmf_peek + shmf_release, timeout 0
  *
  * Every message is checked (its index in the first 8 bytes, its length), as the bench does.
  * Exit 0, or 1 with a line on stderr.
@@ -42,7 +45,7 @@ static int check(const unsigned char *p, size_t got, size_t want, uint64_t i)
 
 /* The counted region. noinline, so that --toggle-collect finds it by name. */
 __attribute__((noinline)) static int probe_loop(shmf_channel *a, shmf_channel *b, int zero,
-                                                size_t size, uint64_t n)
+                                                size_t size, uint64_t n, int timeout)
 {
 	size_t got;
 
@@ -50,8 +53,8 @@ __attribute__((noinline)) static int probe_loop(shmf_channel *a, shmf_channel *b
 		if (!zero) {
 			if (size >= 8)
 				memcpy(tx_buf, &i, 8);
-			if (shmf_send(a, tx_buf, size, 0) != 0 ||
-			    shmf_recv(b, rx_buf, sizeof rx_buf, &got, 0) != 0 ||
+			if (shmf_send(a, tx_buf, size, timeout) != 0 ||
+			    shmf_recv(b, rx_buf, sizeof rx_buf, &got, timeout) != 0 ||
 			    check(rx_buf, got, size, i) != 0)
 				return -1;
 		} else {
@@ -77,8 +80,9 @@ int main(int argc, char **argv)
 	int rc, status = 1;
 
 	if (argc < 4 || argc > 5 ||
-	    (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "zero") != 0)) {
-		fprintf(stderr, "usage: shmf_callgrind_probe copy|zero SIZE N [CAPACITY]\n");
+	    (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "wait") != 0 &&
+	     strcmp(argv[1], "zero") != 0)) {
+		fprintf(stderr, "usage: shmf_callgrind_probe copy|wait|zero SIZE N [CAPACITY]\n");
 		return 2;
 	}
 	size_t size = (size_t)strtoull(argv[2], NULL, 10);
@@ -96,7 +100,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "probe: %s\n", shmf_strerror(rc));
 		goto out;
 	}
-	if (probe_loop(a, b, argv[1][0] == 'z', size, n) != 0) {
+	if (probe_loop(a, b, argv[1][0] == 'z', size, n, argv[1][0] == 'w' ? -1 : 0) != 0) {
 		fprintf(stderr, "probe: a message failed its check\n");
 		goto out;
 	}
