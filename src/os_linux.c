@@ -316,9 +316,11 @@ void shmf_os_protect_rw(unsigned char *p, uint64_t len)
  * sparse file would allocate its holes, charged to us, for a peer that may never write there
  * (SHMF_ENOTSUP). MADV_POPULATE_READ even where we write: on a shared tmpfs mapping, which
  * keeps no dirty bits, a read fault maps the page writable, so a later store takes no fault
- * (measured on Linux 6.18), and it costs about half of MADV_POPULATE_WRITE. It fails without a
- * signal on a file truncated under the mapping (EFAULT: SHMF_ESYS), and a kernel before 5.14
- * refuses the advice (EINVAL: SHMF_ENOTSUP). */
+ * (measured on Linux 6.18). On pages written before, as an attacher finds them, it costs half
+ * of MADV_POPULATE_WRITE; on pages fresh from fallocate, 1.4 times as much (populate.c in
+ * docs/perf/prefault-optin-2026-11-27). It fails without a signal on a file truncated under
+ * the mapping (EFAULT: SHMF_ESYS), and a kernel before 5.14 refuses the advice (EINVAL:
+ * SHMF_ENOTSUP). */
 int shmf_os_prefault(int fd, unsigned char *p, uint64_t len)
 {
 	struct stat sb;

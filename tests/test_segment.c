@@ -338,7 +338,53 @@ START_TEST(test_prefault_maps_the_rings_and_a_first_lap_takes_no_fault)
 	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
 	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), (long)pages);
 	ck_assert_int_eq(shmf_commit(a, 0), 0);
-	ck_assert_int_lt(faults_in_a_lap(a, b), 16);
+	/* None here natively; ASan's shadow memory and valgrind take a few of their own (18-19
+	 * seen in those CI stages), still two orders below a lap without prefault. */
+	ck_assert_int_lt(faults_in_a_lap(a, b), (long)pages / 8);
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_close(a), 0);
+	shm_unlink(name);
+}
+END_TEST
+
+/* A segment whose rings a peer punched back into holes: shmf_prefault refuses (SECURITY.md) and
+ * maps nothing; a simplex channel's one ring is prefaulted on either side. */
+START_TEST(test_prefault_refuses_a_sparse_segment_and_maps_a_simplex_ring)
+{
+	char name[96];
+	shmf_config cfg;
+	shmf_channel *a = NULL, *b = NULL;
+	void *w = NULL;
+	size_t pages = SHMF_DEFAULT_CAPACITY / 4096u;
+
+	if (!kernel_populates())
+		return;
+	shmf_config_init(&cfg);
+	cfg.flags = SHMF_SIMPLEX;
+	ck_assert_int_eq(shmf_create(tu_name(name, "pfsimplex"), &cfg, &a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	ck_assert_int_eq(shmf_prefault(a), 0); /* tx only */
+	ck_assert_int_eq(shmf_prefault(b), 0); /* rx only */
+	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
+	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), (long)pages);
+	ck_assert_int_eq(shmf_commit(a, 0), 0);
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_close(a), 0);
+	shm_unlink(name);
+
+	ck_assert_int_eq(shmf_create(tu_name(name, "pfsparse"), NULL, &a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	int fd = shm_open(name, O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	                           (off_t)SHMF_CTL_AREA, (off_t)(2 * SHMF_DEFAULT_CAPACITY)),
+	                 0);
+	close(fd);
+	ck_assert_int_eq(shmf_prefault(a), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_prefault(b), SHMF_ENOTSUP);
+	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
+	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), 0);
+	ck_assert_int_eq(shmf_commit(a, 0), 0);
 	ck_assert_int_eq(shmf_close(b), 0);
 	ck_assert_int_eq(shmf_close(a), 0);
 	shm_unlink(name);
@@ -1728,6 +1774,7 @@ int main(void)
 	tcase_add_test(create, test_prefault_leaves_a_sparse_file_unallocated);
 	tcase_add_test(create, test_prefault_of_a_truncated_file_fails_without_a_signal);
 	tcase_add_test(create, test_prefault_maps_the_rings_and_a_first_lap_takes_no_fault);
+	tcase_add_test(create, test_prefault_refuses_a_sparse_segment_and_maps_a_simplex_ring);
 	tcase_add_test(create, test_create_refuses_an_existing_segment_and_leaves_it_intact);
 	tcase_add_test(create, test_create_refuses_a_foreign_file_and_leaves_it_intact);
 	tcase_add_test(create, test_create_does_not_follow_a_dangling_symlink);
