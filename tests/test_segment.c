@@ -304,6 +304,35 @@ static long faults_in_a_lap(shmf_channel *a, shmf_channel *b)
 	return minor_faults() - before;
 }
 
+#define RING_PAGES (SHMF_DEFAULT_CAPACITY / 4096u)
+
+/* A's side (a fresh creator, cfg NULL for the defaults) and B's of a new segment `tag`. */
+static void pair_up(char name[96], const char *tag, const shmf_config *cfg, shmf_channel **a,
+                    shmf_channel **b)
+{
+	ck_assert_int_eq(shmf_create(tu_name(name, tag), cfg, a), 0);
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, b), 0);
+}
+
+static void pair_down(const char *name, shmf_channel *a, shmf_channel *b)
+{
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_close(a), 0);
+	shm_unlink(name);
+}
+
+/* How many pages of ring 0 are in A's page tables (found through its first payload; a
+ * zero-length commit leaves a message for B). */
+static long ring0_pages_of(shmf_channel *a)
+{
+	void *w = NULL;
+
+	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
+	long n = pages_present((unsigned char *)w - SHMF_FRAME_HEADER, RING_PAGES);
+	ck_assert_int_eq(shmf_commit(a, 0), 0);
+	return n;
+}
+
 /* Create and attach leave the rings to fault in as they are touched (prefault is the caller's
  * choice: it costs a process that sends one message and exits more than the message); after
  * shmf_prefault on both sides, a first lap of both rings takes no page fault. The run without
@@ -312,38 +341,26 @@ START_TEST(test_prefault_maps_the_rings_and_a_first_lap_takes_no_fault)
 {
 	char name[96];
 	shmf_channel *a = NULL, *b = NULL;
-	void *w = NULL;
-	size_t pages = SHMF_DEFAULT_CAPACITY / 4096u;
 
 	if (!kernel_populates())
 		return;
 	memset(lap_buf, 0x5a, sizeof lap_buf);
 	ck_assert_int_eq(shmf_prefault(NULL), SHMF_EINVAL);
 
-	ck_assert_int_eq(shmf_create(tu_name(name, "nopf"), NULL, &a), 0);
-	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
-	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0); /* ring 0's first payload, in A's mapping */
-	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), 0);
-	ck_assert_int_eq(shmf_commit(a, 0), 0);
+	pair_up(name, "nopf", NULL, &a, &b);
+	ck_assert_int_eq(ring0_pages_of(a), 0);
 	/* Write faults on each side's own ring, a page at a time (a read fault maps a few). */
-	ck_assert_int_ge(faults_in_a_lap(a, b), (long)pages);
-	ck_assert_int_eq(shmf_close(b), 0);
-	ck_assert_int_eq(shmf_close(a), 0);
-	shm_unlink(name);
+	ck_assert_int_ge(faults_in_a_lap(a, b), (long)RING_PAGES);
+	pair_down(name, a, b);
 
-	ck_assert_int_eq(shmf_create(tu_name(name, "prefault"), NULL, &a), 0);
-	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	pair_up(name, "prefault", NULL, &a, &b);
 	ck_assert_int_eq(shmf_prefault(a), 0);
 	ck_assert_int_eq(shmf_prefault(b), 0);
-	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
-	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), (long)pages);
-	ck_assert_int_eq(shmf_commit(a, 0), 0);
+	ck_assert_int_eq(ring0_pages_of(a), (long)RING_PAGES);
 	/* None here natively; ASan's shadow memory and valgrind take a few of their own (18-19
 	 * seen in those CI stages), still two orders below a lap without prefault. */
-	ck_assert_int_lt(faults_in_a_lap(a, b), (long)pages / 8);
-	ck_assert_int_eq(shmf_close(b), 0);
-	ck_assert_int_eq(shmf_close(a), 0);
-	shm_unlink(name);
+	ck_assert_int_lt(faults_in_a_lap(a, b), (long)RING_PAGES / 8);
+	pair_down(name, a, b);
 }
 END_TEST
 
@@ -354,26 +371,18 @@ START_TEST(test_prefault_refuses_a_sparse_segment_and_maps_a_simplex_ring)
 	char name[96];
 	shmf_config cfg;
 	shmf_channel *a = NULL, *b = NULL;
-	void *w = NULL;
-	size_t pages = SHMF_DEFAULT_CAPACITY / 4096u;
 
 	if (!kernel_populates())
 		return;
 	shmf_config_init(&cfg);
 	cfg.flags = SHMF_SIMPLEX;
-	ck_assert_int_eq(shmf_create(tu_name(name, "pfsimplex"), &cfg, &a), 0);
-	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	pair_up(name, "pfsimplex", &cfg, &a, &b);
 	ck_assert_int_eq(shmf_prefault(a), 0); /* tx only */
 	ck_assert_int_eq(shmf_prefault(b), 0); /* rx only */
-	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
-	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), (long)pages);
-	ck_assert_int_eq(shmf_commit(a, 0), 0);
-	ck_assert_int_eq(shmf_close(b), 0);
-	ck_assert_int_eq(shmf_close(a), 0);
-	shm_unlink(name);
+	ck_assert_int_eq(ring0_pages_of(a), (long)RING_PAGES);
+	pair_down(name, a, b);
 
-	ck_assert_int_eq(shmf_create(tu_name(name, "pfsparse"), NULL, &a), 0);
-	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), 0);
+	pair_up(name, "pfsparse", NULL, &a, &b);
 	int fd = shm_open(name, O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -382,12 +391,8 @@ START_TEST(test_prefault_refuses_a_sparse_segment_and_maps_a_simplex_ring)
 	close(fd);
 	ck_assert_int_eq(shmf_prefault(a), SHMF_ENOTSUP);
 	ck_assert_int_eq(shmf_prefault(b), SHMF_ENOTSUP);
-	ck_assert_int_eq(shmf_reserve(a, 8, &w, 0), 0);
-	ck_assert_int_eq(pages_present((unsigned char *)w - SHMF_FRAME_HEADER, pages), 0);
-	ck_assert_int_eq(shmf_commit(a, 0), 0);
-	ck_assert_int_eq(shmf_close(b), 0);
-	ck_assert_int_eq(shmf_close(a), 0);
-	shm_unlink(name);
+	ck_assert_int_eq(ring0_pages_of(a), 0);
+	pair_down(name, a, b);
 }
 END_TEST
 
