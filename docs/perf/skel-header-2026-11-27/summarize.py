@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The skeleton's header store, before (C: a build of 6e7a1fb) and after (B: the commit that stores it as three
-words), 64 B, 2026-11-27 13:41-13:44, alternating C1 B1 C2 B2 C3 B3, 11 reps each. Per run: each
+words), 64 B, 2026-11-27 13:39-13:44, alternating C1 B1 C2 B2 C3 B3, 11 reps each. Per run: each
 transport's median of the per-rep ratios, to pipe (throughput, msg/s: median/worst rep) and to
 the cache line (ping-pong p50: median/highest rep).
 
