@@ -6,7 +6,7 @@ and transport: the median and the worst of the per-rep ratios to the same rep's 
 own method), the median rate, and whether the target of issue #8 (median >= 14x, no rep below 8x)
 holds. Then each run's shm-batch / ring-batch ratio, per rep, by the median.
 
-    python3 summarize.py 1251-run*.csv 1255-run*.csv
+    python3 summarize.py 1251-run*.csv 1255-run*.csv 1335-run*.csv
     python3 summarize.py ../prefault-optin-2026-11-27/tput-*.csv   (A: git fcb8752, B: e7bf3ef,
         alternating A1 B1 A2 B2 A3 B3, 12:53-12:54; shm, shm-batch, ring, pipe)
 """
