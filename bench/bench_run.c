@@ -510,9 +510,9 @@ __attribute__((always_inline)) static inline int skel_send_body(struct ep *e, ui
 		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, SKEL_IN, hw);
 	else
 		memcpy(p + SKEL_HDR, e->buf, e->size);
-	/* The header as three words from registers, as ring.c writes it: a copy of the struct
-	 * would load 16 bytes over the 4-byte store of the CRC, which the CPU cannot forward
-	 * (a store-forwarding stall on every frame; little-endian, as the bench's hosts). */
+	/* The header as three 8-byte words, as ring.c stores it: gcc copied the struct with a
+	 * 16-byte load over the smaller stores that built it (the CRC's among them), which the
+	 * CPU cannot forward (a stall on every frame; little-endian, as the bench's hosts). */
 	uint64_t w[3] = {(uint64_t)h.len << 32 | h.crc, h.seq, h.rest};
 	memcpy(p, &w[0], 8);
 	memcpy(p + 8, &w[1], 8);

@@ -358,7 +358,7 @@ START_TEST(test_prefault_maps_the_rings_and_a_first_lap_takes_no_fault)
 	ck_assert_int_eq(shmf_prefault(b), 0);
 	ck_assert_int_eq(ring0_pages_of(a), (long)RING_PAGES);
 	/* None here natively; ASan's shadow memory and valgrind take a few of their own (18-19
-	 * seen in those CI stages), still two orders below a lap without prefault. */
+	 * seen in those CI stages); the bound (128) is an order below a lap without prefault. */
 	ck_assert_int_lt(faults_in_a_lap(a, b), (long)RING_PAGES / 8);
 	pair_down(name, a, b);
 }
