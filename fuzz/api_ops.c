@@ -5,7 +5,8 @@
  * shmf_unlink at once (the channels keep working; nothing is left behind). Input byte 0 chooses
  * the geometry: capacity 256 << (b & 3), max_message {0, 8, 100, capacity/2 - 24}[(b >> 2) & 3],
  * simplex when bit 4 is set, B batching (shmf_set_batch(capacity / 2), spin 1: the final drain
- * below then runs the stream hold) when bit 5 is set. Then up to 256 operations, each an input
+ * below then runs the stream hold) when bit 5 is set, both sides' rings prefaulted
+ * (shmf_prefault, which must succeed) when bit 6 is set. Then up to 256 operations, each an input
  * byte (op & 7) and its arguments, all with timeout 0:
  *   0 A sends L bytes          (L: 2 bytes, modulo max_message + 2, so EMSGSIZE happens)
  *   1 B sends L bytes          (ENOTSUP on a simplex channel)
@@ -295,6 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(shmf_unlink(name) == 0, "unlink");
 	FZ_CHECK(shmf_set_spin(b, (g & 32u) ? 1 : 0) == 0, "spin");
 	FZ_CHECK(shmf_set_batch(b, (g & 32u) ? cfg.capacity / 2 : 0) == 0, "batch");
+	if (g & 64u)
+		FZ_CHECK(shmf_prefault(a) == 0 && shmf_prefault(b) == 0, "prefault");
 	FZ_CHECK(shmf_max_message(a) == cfg.max_message && shmf_max_message(b) == cfg.max_message,
 	         "max_message");
 

@@ -617,6 +617,9 @@ def api_seeds():
     # shmf_set_batch before it sees that A closed
     out["batched-drain"] = bytes([0x20 | cap256_mm100 | 0x01]) + send("A", 16) + send("A", 32) + \
         recv("B") + send("A", 8)
+    # bit 6: both sides call shmf_prefault first; the same wrap-around traffic must follow
+    out["prefaulted"] = bytes([0x40 | cap256_mm100]) + (send("A", 60) + recv("B")) * 6 + \
+        send("B", 7) + recv("A")
     return out
 
 

@@ -329,7 +329,11 @@ int shmf_os_prefault(int fd, unsigned char *p, uint64_t len)
 		return SHMF_ESYS; /* GCOVR_EXCL_LINE: fstat of our own open descriptor */
 	if (sb.st_size <= 0 || (uint64_t)sb.st_blocks * 512u < (uint64_t)sb.st_size)
 		return SHMF_ENOTSUP;
-	if (madvise(p, (size_t)len, MADV_POPULATE_READ) != 0)
+	/* madvise wants a start on a host page: on hosts whose pages exceed the protocol's 4 KiB,
+	 * begin at the page that holds p (the control area or the other ring: ours too). */
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t off = page > 0 ? (uintptr_t)p % (uintptr_t)page : 0;
+	if (madvise(p - off, (size_t)(len + off), MADV_POPULATE_READ) != 0)
 		return errno == EINVAL ? SHMF_ENOTSUP : SHMF_ESYS;
 	return 0;
 }
