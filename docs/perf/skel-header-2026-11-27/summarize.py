@@ -5,6 +5,8 @@ transport's median of the per-rep ratios, to pipe (throughput, msg/s: median/wor
 the cache line (ping-pong p50: median/highest rep).
 
     python3 summarize.py . C B
+    python3 summarize.py . 4k-C 4k-B   (4 KiB throughput, ring, ring-crc, pipe, 14:22-14:23,
+        the same two binaries; their CSVs say 035169be0744, the tree's commit when they ran)
 
 Both builds' CSVs say 6e7a1fb76020-dirty: the bench asks git about its source tree when it runs,
 and the tree held the change during all six runs.
@@ -23,5 +25,7 @@ for v in sys.argv[2:]:
                 if m!=mode or base not in t: continue
                 for tr,r in t.items():
                     if tr!=base: rat[tr].append(float(r[key])/float(t[base][key]))
+            if not rat:
+                continue
             out.append(mode[:4]+': '+' '.join(f"{tr} {st.median(x):.2f}/{(min(x) if mode=='throughput' else max(x)):.2f}" for tr,x in sorted(rat.items())))
         print(f.split('/')[-1], rows[0]['git_sha'], *out, sep='\n  ')
