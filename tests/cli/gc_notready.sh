@@ -19,14 +19,6 @@ zero_at() {
 	dd if=/dev/zero of="$1" bs=1 seek="$2" count="$3" conv=notrunc status=none
 }
 
-# holes_past_ctl FILE: a creator killed before ready leaves the rings' pages as posix_fallocate
-# reserved them, holes to SEEK_DATA; a message, or a side of a ready segment that maps them in
-# with shmf_prefault(), makes them data. `create` does neither today; the holes are made
-# anyway, so that the files below stay what a dying creator leaves whatever create does.
-holes_past_ctl() {
-	fallocate --punch-hole --offset 4096 --length $(($(stat -c %s "$1") - 4096)) "$1"
-}
-
 # mk TAG KIND: a file as a creator that died at that step leaves it (12288 bytes: duplex, two
 # rings of 4096): empty (before ftruncate), zero (before the header), nomagic (before the
 # magic), noinit (before init_state). The last two keep header_crc, which the creator writes
@@ -39,7 +31,6 @@ mk() {
 		return
 	fi
 	expect 0 "create $1" create "$(name "$1")" --capacity 4096
-	holes_past_ctl "$p"
 	case $2 in
 	zero) zero_at "$p" 0 128 ;;
 	nomagic) zero_at "$p" 0 4 && zero_at "$p" 124 4 ;;
@@ -172,7 +163,6 @@ hold ofdb "$(shmpath heldb)"
 recvb=$HOLDER
 # the holder of A keeps its lock while its header becomes a dying creator's
 zero_at "$(shmpath helda)" 0 128
-holes_past_ctl "$(shmpath helda)"
 sleep 0.2
 expect 0 "gc --not-ready with live holders" gc --not-ready --min-age 0 --match "/$PREFIX-held*" -v
 out_has "^kept $helda: not ready \(header all zero\): side A is held by a live process \(or unknown\)$"
