@@ -24,11 +24,12 @@
 #include "cli.h"
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
-static const char *const tr_names[] = {
-        "shm",    "shm-busy",     "shm-block", "shm-batch", "shm-zc",     "shm-zc-busy",
-        "pipe",   "seqpacket",    "mq",        "boost-mq",  "cacheline",  "futex",
-        "ring",   "ring-nofence", "ring-crc",  "ring-zc",   "ring-block", "ring-batch",
-        "memcpy", "crc32c",       "crc32-peak"};
+static const char *const tr_names[] = {"shm",        "shm-busy",     "shm-block",      "shm-batch",
+                                       "shm-zc",     "shm-zc-busy",  "pipe",           "seqpacket",
+                                       "mq",         "boost-mq",     "cacheline",      "futex",
+                                       "ring",       "ring-nofence", "ring-crc",       "ring-zc",
+                                       "ring-block", "ring-batch",   "ring-crc-batch", "memcpy",
+                                       "crc32c",     "crc32-peak"};
 _Static_assert(sizeof tr_names / sizeof *tr_names == TR_COUNT, "a name for every transport");
 
 const char *bench_mode_name(enum bench_mode m)
@@ -48,8 +49,8 @@ static uint64_t mode_transports(enum bench_mode m)
 	case MODE_THROUGHPUT:
 		return 1u << TR_SHM | 1u << TR_SHM_BATCH | 1u << TR_SHM_ZC | 1u << TR_RING |
 		       1u << TR_RING_NOFENCE | 1u << TR_RING_CRC | 1u << TR_RING_ZC |
-		       1u << TR_RING_BATCH | 1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ |
-		       1u << TR_BOOST_MQ;
+		       1u << TR_RING_BATCH | 1u << TR_RING_CRC_BATCH | 1u << TR_PIPE |
+		       1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ;
 	case MODE_PINGPONG:
 		return 1u << TR_SHM_BUSY | 1u << TR_SHM | 1u << TR_SHM_BLOCK |
 		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
@@ -84,7 +85,8 @@ static const char usage[] =
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"
         "                       shm-zc-busy,pipe,seqpacket,mq,boost-mq,cacheline,futex,\n"
         "                       ring,ring-nofence,ring-crc,ring-zc,ring-block,ring-batch,\n"
-        "                       memcpy,crc32c,crc32-peak (default: all that this binary has)\n"
+        "                       ring-crc-batch,memcpy,crc32c,crc32-peak (default: all\n"
+        "                       that this binary has)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
         "  --json FILE          every repetition as JSON\n"
@@ -122,6 +124,8 @@ static const char usage_tail[] =
         "                the floor of a blocking wait for a ring (ping-pong)\n"
         "  ring-batch    the bare skeleton whose reader, having caught up, holds for 4 KiB\n"
         "                as shmf_set_batch(4096) does: what the protocol allows shm-batch\n"
+        "  ring-crc-batch  the same plus each frame's CRC, as ring-crc: shm-batch's floor\n"
+        "                with the protocol's per-byte work\n"
         "  crc32-peak    ceiling: the crc32q instruction alone, 6 streams (x86-64 only)\n"
         "Build with -DCMAKE_BUILD_TYPE=Release (bench/run.sh does).\n"
         "Exit: 0, 1 when a run failed its checks, 2 usage, 9 system error.\n";

@@ -38,24 +38,26 @@ enum bench_transport {
 	TR_SHM_BATCH, /* the default wait with shmf_set_batch(4 KiB) on the receiver */
 	TR_SHM_ZC,    /* shmf_reserve/shmf_commit, shmf_peek/shmf_release, default wait */
 	TR_SHM_ZC_BUSY,
-	TR_PIPE,         /* two pipes */
-	TR_SEQPACKET,    /* AF_UNIX SOCK_SEQPACKET socketpair */
-	TR_MQ,           /* two POSIX message queues */
-	TR_BOOST_MQ,     /* two Boost.Interprocess message_queues (where built in) */
-	TR_CACHELINE,    /* one cache line bounced between the processes: the latency floor */
-	TR_FUTEX,        /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
-	TR_RING,         /* the protocol's ring as a bare skeleton: no CRC, no checks */
-	TR_RING_NOFENCE, /* the same without the wake check's fence: what that fence costs */
-	TR_RING_CRC,     /* the skeleton plus each frame's CRC-32C, computed and checked: the
-	                  * protocol's per-byte work and nothing more */
-	TR_RING_ZC,      /* the same with no copies: the CRC made and checked where the frame
-	                  * lies, as the zero-copy path does */
-	TR_RING_BLOCK,   /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
-	TR_RING_BATCH,   /* the skeleton whose reader holds for a batch as shmf_set_batch(4 KiB)
-	                  * does: what the protocol allows shm-batch, no CRC, no checks */
-	TR_MEMCPY,       /* ceiling: memcpy in one process */
-	TR_CRC32C,       /* ceiling: the library's CRC-32C in one process */
-	TR_CRC32_PEAK,   /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */
+	TR_PIPE,           /* two pipes */
+	TR_SEQPACKET,      /* AF_UNIX SOCK_SEQPACKET socketpair */
+	TR_MQ,             /* two POSIX message queues */
+	TR_BOOST_MQ,       /* two Boost.Interprocess message_queues (where built in) */
+	TR_CACHELINE,      /* one cache line bounced between the processes: the latency floor */
+	TR_FUTEX,          /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
+	TR_RING,           /* the protocol's ring as a bare skeleton: no CRC, no checks */
+	TR_RING_NOFENCE,   /* the same without the wake check's fence: what that fence costs */
+	TR_RING_CRC,       /* the skeleton plus each frame's CRC-32C, computed and checked: the
+	                    * protocol's per-byte work and nothing more */
+	TR_RING_ZC,        /* the same with no copies: the CRC made and checked where the frame
+	                    * lies, as the zero-copy path does */
+	TR_RING_BLOCK,     /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
+	TR_RING_BATCH,     /* the skeleton whose reader holds for a batch as shmf_set_batch(4 KiB)
+	                    * does: what the protocol allows shm-batch, no CRC, no checks */
+	TR_RING_CRC_BATCH, /* the same plus each frame's CRC, as ring-crc: shm-batch's floor
+	                    * with the protocol's per-byte work */
+	TR_MEMCPY,         /* ceiling: memcpy in one process */
+	TR_CRC32C,         /* ceiling: the library's CRC-32C in one process */
+	TR_CRC32_PEAK,     /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */
 	TR_COUNT
 };
 

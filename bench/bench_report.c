@@ -179,8 +179,9 @@ static void fmt_size(char *b, size_t n, size_t size)
 /* ---- the table ----------------------------------------------------------------------------- */
 
 static const enum bench_transport tput_order[] = {
-        TR_SHM,     TR_SHM_BATCH,  TR_SHM_ZC, TR_RING,      TR_RING_NOFENCE, TR_RING_CRC,
-        TR_RING_ZC, TR_RING_BATCH, TR_PIPE,   TR_SEQPACKET, TR_MQ,           TR_BOOST_MQ};
+        TR_SHM,       TR_SHM_BATCH, TR_SHM_ZC,     TR_RING,           TR_RING_NOFENCE,
+        TR_RING_CRC,  TR_RING_ZC,   TR_RING_BATCH, TR_RING_CRC_BATCH, TR_PIPE,
+        TR_SEQPACKET, TR_MQ,        TR_BOOST_MQ};
 static const enum bench_transport pp_order[] = {
         TR_SHM_BUSY,     TR_SHM,      TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,
         TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC,   TR_RING_BLOCK,  TR_PIPE,
@@ -195,7 +196,7 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 	              "\nOne-way throughput: median of %u reps [min - max], per-rep ratio to pipe "
 	              "(median, worst rep)\n",
 	              o->reps);
-	(void)fprintf(f, "%-8s %-12s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
+	(void)fprintf(f, "%-8s %-14s %9s %21s %10s %9s %7s\n", "size", "transport", "Mmsg/s",
 	              "[min - max]", "MB/s", "x pipe", "worst");
 	for (unsigned si = 0; si < o->nsizes; si++) {
 		size_t size = o->sizes[si];
@@ -208,13 +209,13 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 			struct agg a = over_reps(r, n, o->reps, MODE_THROUGHPUT, t, size, -1);
 			if (a.n == 0) {
 				const char *why = skip_note(r, n, MODE_THROUGHPUT, t, size);
-				(void)fprintf(f, "%-8s %-12s %9s  %s\n", sz, bench_tr_name(t), "-",
+				(void)fprintf(f, "%-8s %-14s %9s  %s\n", sz, bench_tr_name(t), "-",
 				              why != NULL ? why : "no data");
 				continue;
 			}
 			struct agg q = ratio_reps(r, n, o->reps, MODE_THROUGHPUT, t, TR_PIPE, size,
 			                          -1, size);
-			(void)fprintf(f, "%-8s %-12s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
+			(void)fprintf(f, "%-8s %-14s %9.3f   [%7.3f - %7.3f] %10.0f", sz,
 			              bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
 			              a.med * (double)size / 1e6);
 			if (q.n > 0 && t != TR_PIPE)
@@ -230,12 +231,12 @@ static void table_throughput(FILE *f, const struct bench_opts *o, const struct b
 			if (a.n > 0)
 				(void)fprintf(
 				        f,
-				        "%-8s %-12s %9.3f   [%7.3f - %7.3f] %10.0f  (ceiling, one "
+				        "%-8s %-14s %9.3f   [%7.3f - %7.3f] %10.0f  (ceiling, one "
 				        "process)\n",
 				        sz, bench_tr_name(t), a.med / 1e6, a.min / 1e6, a.max / 1e6,
 				        a.med * (double)size / 1e6);
 			else if (why != NULL)
-				(void)fprintf(f, "%-8s %-12s %9s  %s\n", sz, bench_tr_name(t), "-",
+				(void)fprintf(f, "%-8s %-14s %9s  %s\n", sz, bench_tr_name(t), "-",
 				              why);
 		}
 	}
@@ -456,6 +457,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 		                           tp[i].size, -1, tp[i].size);
 		struct agg rb = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_BATCH, TR_PIPE,
 		                           tp[i].size, -1, tp[i].size);
+		struct agg rcb = ratio_reps(r, n, R, MODE_THROUGHPUT, TR_RING_CRC_BATCH, TR_PIPE,
+		                            tp[i].size, -1, tp[i].size);
 		if (q.n == 0)
 			continue;
 		fmt_size(sz, sizeof sz, tp[i].size);
@@ -469,6 +472,8 @@ static void table_skeleton(FILE *f, const struct bench_opts *o, const struct ben
 			(void)fprintf(f, "; ring-zc %.2fx, worst %.2fx", rz.med, rz.min);
 		if (rb.n > 0)
 			(void)fprintf(f, "; ring-batch %.2fx, worst %.2fx", rb.med, rb.min);
+		if (rcb.n > 0)
+			(void)fprintf(f, "; ring-crc-batch %.2fx, worst %.2fx", rcb.med, rcb.min);
 		(void)fprintf(f, "\n");
 	}
 	if (pick_size(o, 65536) && ran(o, MODE_THROUGHPUT, TR_PIPE) &&

@@ -166,7 +166,7 @@ struct ctl { // NOLINT(clang-analyzer-optin.performance.Padding)
 };
 
 /* ---- the ring skeleton (TR_RING, TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC, TR_RING_BLOCK,
- * TR_RING_BATCH) ------------------------------------------------------------------------------ */
+ * TR_RING_BATCH, TR_RING_CRC_BATCH) ----------------------------------------------------------- */
 
 /* One direction's control words, where PROTOCOL.md 2.3 puts them: each on a cache line of its
  * own, wpos and rpos 128 bytes apart. The wait words stay 0 but in ring-block; the wake check
@@ -246,7 +246,7 @@ static int is_shm(enum bench_transport t)
 static int is_skel(enum bench_transport t)
 {
 	return t == TR_RING || t == TR_RING_NOFENCE || t == TR_RING_CRC || t == TR_RING_ZC ||
-	       t == TR_RING_BLOCK || t == TR_RING_BATCH;
+	       t == TR_RING_BLOCK || t == TR_RING_BATCH || t == TR_RING_CRC_BATCH;
 }
 
 static size_t skel_cap(const struct bench_opts *o)
@@ -655,7 +655,8 @@ static int ep_send(struct ep *e, uint64_t idx)
 	case TR_RING_CRC:
 	case TR_RING_ZC:
 	case TR_RING_BLOCK:
-	case TR_RING_BATCH: return skel_send(e, idx);
+	case TR_RING_BATCH:
+	case TR_RING_CRC_BATCH: return skel_send(e, idx);
 	case TR_SEQPACKET:
 		fill(e->buf, e->size, idx);
 		for (;;) {
@@ -738,7 +739,8 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 	case TR_RING_CRC:
 	case TR_RING_ZC:
 	case TR_RING_BLOCK:
-	case TR_RING_BATCH: return skel_recv(e, idx);
+	case TR_RING_BATCH:
+	case TR_RING_CRC_BATCH: return skel_recv(e, idx);
 	default: return -1;
 	}
 }
@@ -894,6 +896,7 @@ static int setup_before_fork(const struct bench_opts *o, enum bench_transport tr
 	case TR_RING_ZC:
 	case TR_RING_BLOCK:
 	case TR_RING_BATCH:
+	case TR_RING_CRC_BATCH:
 		s->skel_len = SKEL_CTL_AREA + 2 * skel_cap(o);
 		s->skel = mmap(NULL, s->skel_len, PROT_READ | PROT_WRITE,
 		               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -984,12 +987,15 @@ static int side_init(const struct bench_opts *o, struct ep *e, struct setup *s, 
 		e->sk.txd = data + (size_t)e->side * cap;
 		e->sk.rxd = data + (size_t)(1 - e->side) * cap;
 		e->sk.fence = e->tr != TR_RING_NOFENCE;
-		e->sk.crc = e->tr == TR_RING_CRC || e->tr == TR_RING_ZC;
+		e->sk.crc =
+		        e->tr == TR_RING_CRC || e->tr == TR_RING_ZC || e->tr == TR_RING_CRC_BATCH;
 		e->sk.zc = e->tr == TR_RING_ZC;
 		e->sk.hw = shmf_crc32c_hw_available();
 		e->sk.block = e->tr == TR_RING_BLOCK;
 		/* as the bench's shm-batch asks shmf_set_batch() for */
-		e->sk.batch = e->tr == TR_RING_BATCH ? (cap / 2 < 4096 ? cap / 2 : 4096) : 0;
+		e->sk.batch = e->tr == TR_RING_BATCH || e->tr == TR_RING_CRC_BATCH
+		                      ? (cap / 2 < 4096 ? cap / 2 : 4096)
+		                      : 0;
 		/* Both rings into this side's page tables now (MADV_POPULATE_WRITE on the whole
 		 * area; shmf_prefault() uses _READ on the rings, to the same effect on tmpfs):
 		 * otherwise the first lap takes a page fault per 4 KiB page, which was the

@@ -36,6 +36,8 @@ grep -q ',ring-crc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring
 grep -q ',ring-crc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-crc run"
 # ring-batch: the skeleton whose reader holds for a batch, as shmf_set_batch does
 grep -q ',ring-batch,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-batch run"
+# ring-crc-batch: the same with each frame's CRC checked on receipt
+grep -q ',ring-crc-batch,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-crc-batch run"
 # ring-zc the same in place (it also checks each payload where it lies, before the release)
 grep -q ',ring-zc,64,ok,' "$dir/out/bench.csv" || fail "no successful 64 B ring-zc run"
 grep -q ',ring-zc,4096,ok,' "$dir/out/bench.csv" || fail "no successful 4 KiB ring-zc run"
