@@ -48,10 +48,10 @@ struct shmf_channel {
 	 * every message (blocking ping-pong) does not pay a system call each time. Each is written
 	 * only by its own direction's thread. */
 	int64_t next_lock_check[2];
-	/* shmf_set_batch(): bytes a receive waits for after a streak, 0 = off; hot: the latest
-	 * receive call found its frame without waiting. Both belong to the receiving thread. */
+	/* shmf_set_batch(): bytes a receive waits for after a streak, 0 = off (rx.hot: the
+	 * latest receive call found its frame without waiting). Both belong to the receiving
+	 * thread. */
 	uint64_t batch;
-	int hot;
 };
 
 void shmf_config_init(shmf_config *cfg)
@@ -583,8 +583,8 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		return w->peer_err; /* the ring was re-checked after the peer left: drained */
 	if (w->timeout_ms == 0)
 		return SHMF_EAGAIN;
-	if (reader && ch->hot) {
-		ch->hot = 0; /* once per call, and only after a call that got its message at once */
+	if (reader && r->hot) {
+		r->hot = 0; /* once per call, and only after a call that got its message at once */
 		if (ch->batch != 0 && ch->spin != 0) {
 			stream_hold(r, ch->batch);
 			if (shmf_ring_peer_moved(r, reader))
@@ -630,82 +630,79 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	return 0;
 }
 
-/* The calls with a timeout: a first try, then waiting. Out of line, so that a call that does not
- * wait (timeout 0) is one check and a jump into ring.c, and so that the waiting state stays out
- * of the first try's way (issue #8). Each ring call tests the SIGBUS guard itself (internal.h);
- * an error of wait_step() is checked against it here, as the wait read the mapping too. */
-__attribute__((noinline)) static int send_timed(shmf_channel *ch, const void *msg, size_t len,
-                                                int timeout_ms)
-{
-	waiter w;
-	int rc = shmf_ring_write(&ch->tx, msg, len);
+/* The rest of a call with a timeout whose first try (ring.c's shmf_ring_*_to) found no room or
+ * no frame: ring.c jumps here as its last act, so that the first try, the call that does not
+ * wait, pays no layer for this one (issue #8). r is a channel's own tx or rx ring (internal.h).
+ * Each ring call tests the SIGBUS guard itself (internal.h); an error of wait_step() is checked
+ * against it here, as the wait read the mapping too. */
+#define CHAN_OF(r, member) ((shmf_channel *)(void *)((char *)(r)-offsetof(shmf_channel, member)))
 
-	if (rc != SHMF_EAGAIN)
-		return rc;
+int shmf_chan_wait_write(shmf_ring *r, const void *msg, size_t len, int timeout_ms)
+{
+	shmf_channel *ch = CHAN_OF(r, tx);
+	waiter w;
+	int rc;
+
 	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-		rc = shmf_ring_write(&ch->tx, msg, len);
+	while ((rc = wait_step(ch, r, 0, &w)) == 0) {
+		rc = shmf_ring_write(r, msg, len);
 		if (rc != SHMF_EAGAIN)
 			return rc;
 	}
-	return trip_check(ch, &ch->tx, rc);
+	return trip_check(ch, r, rc);
 }
 
-__attribute__((noinline)) static int reserve_timed(shmf_channel *ch, size_t len, void **buf,
-                                                   int timeout_ms)
+int shmf_chan_wait_reserve(shmf_ring *r, size_t len, void **payload, int timeout_ms)
 {
+	shmf_channel *ch = CHAN_OF(r, tx);
 	waiter w;
-	int rc = shmf_ring_reserve(&ch->tx, len, buf);
+	int rc;
 
-	if (rc != SHMF_EAGAIN)
-		return rc;
 	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->tx, 0, &w)) == 0) {
-		rc = shmf_ring_reserve(&ch->tx, len, buf);
+	while ((rc = wait_step(ch, r, 0, &w)) == 0) {
+		rc = shmf_ring_reserve(r, len, payload);
 		if (rc != SHMF_EAGAIN)
 			return rc;
 	}
-	return trip_check(ch, &ch->tx, rc);
+	return trip_check(ch, r, rc);
 }
 
-/* hot (shmf_set_batch) is 1 after a receive that found its message without waiting: a first
- * try that succeeds sets it, and wait_step() clears it. */
-__attribute__((noinline)) static int recv_timed(shmf_channel *ch, void *buf, size_t cap,
-                                                size_t *len, int timeout_ms)
+/* r->hot (shmf_set_batch) is 1 after a receive that found its message on its first try (ring.c
+ * sets it); wait_step() uses it once, and a receive that waited ends with it 0. */
+int shmf_chan_wait_read(shmf_ring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
+	shmf_channel *ch = CHAN_OF(r, rx);
 	waiter w;
-	int rc = shmf_ring_read(&ch->rx, buf, cap, len);
+	int rc;
 
-	if (rc != SHMF_EAGAIN) {
-		ch->hot = rc == 0;
-		return rc;
-	}
 	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-		rc = shmf_ring_read(&ch->rx, buf, cap, len);
-		if (rc != SHMF_EAGAIN)
+	while ((rc = wait_step(ch, r, 1, &w)) == 0) {
+		rc = shmf_ring_read(r, buf, cap, len);
+		if (rc != SHMF_EAGAIN) {
+			r->hot = 0;
 			return rc;
+		}
 	}
-	return trip_check(ch, &ch->rx, rc);
+	r->hot = 0;
+	return trip_check(ch, r, rc);
 }
 
-__attribute__((noinline)) static int peek_timed(shmf_channel *ch, const void **msg, size_t *len,
-                                                int timeout_ms)
+int shmf_chan_wait_peek(shmf_ring *r, const void **msg, size_t *len, int timeout_ms)
 {
+	shmf_channel *ch = CHAN_OF(r, rx);
 	waiter w;
-	int rc = shmf_ring_peek(&ch->rx, msg, len);
+	int rc;
 
-	if (rc != SHMF_EAGAIN) {
-		ch->hot = rc == 0;
-		return rc;
-	}
 	waiter_init(&w, timeout_ms);
-	while ((rc = wait_step(ch, &ch->rx, 1, &w)) == 0) {
-		rc = shmf_ring_peek(&ch->rx, msg, len);
-		if (rc != SHMF_EAGAIN)
+	while ((rc = wait_step(ch, r, 1, &w)) == 0) {
+		rc = shmf_ring_peek(r, msg, len);
+		if (rc != SHMF_EAGAIN) {
+			r->hot = 0;
 			return rc;
+		}
 	}
-	return trip_check(ch, &ch->rx, rc);
+	r->hot = 0;
+	return trip_check(ch, r, rc);
 }
 
 int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
@@ -714,9 +711,7 @@ int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	if (timeout_ms != 0)
-		return send_timed(ch, msg, len, timeout_ms);
-	return shmf_ring_write(&ch->tx, msg, len);
+	return shmf_ring_write_to(&ch->tx, msg, len, timeout_ms);
 }
 
 int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
@@ -725,9 +720,7 @@ int shmf_reserve(shmf_channel *ch, size_t len, void **buf, int timeout_ms)
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
-	if (timeout_ms != 0)
-		return reserve_timed(ch, len, buf, timeout_ms);
-	return shmf_ring_reserve(&ch->tx, len, buf);
+	return shmf_ring_reserve_to(&ch->tx, len, buf, timeout_ms);
 }
 
 int shmf_commit(shmf_channel *ch, size_t len)
@@ -741,32 +734,20 @@ int shmf_commit(shmf_channel *ch, size_t len)
 
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
-	int rc;
-
 	if (ch == NULL || len == NULL || (buf == NULL && cap != 0) || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	if (timeout_ms != 0)
-		return recv_timed(ch, buf, cap, len, timeout_ms);
-	rc = shmf_ring_read(&ch->rx, buf, cap, len);
-	ch->hot = rc == 0;
-	return rc;
+	return shmf_ring_read_to(&ch->rx, buf, cap, len, timeout_ms);
 }
 
 int shmf_peek(shmf_channel *ch, const void **msg, size_t *len, int timeout_ms)
 {
-	int rc;
-
 	if (ch == NULL || msg == NULL || len == NULL || timeout_ms < -1)
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
-	if (timeout_ms != 0)
-		return peek_timed(ch, msg, len, timeout_ms);
-	rc = shmf_ring_peek(&ch->rx, msg, len);
-	ch->hot = rc == 0;
-	return rc;
+	return shmf_ring_peek_to(&ch->rx, msg, len, timeout_ms);
 }
 
 int shmf_release(shmf_channel *ch)

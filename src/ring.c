@@ -290,16 +290,24 @@ INLINE int room(shmf_ring *r, size_t len)
 	return 0;
 }
 
-int shmf_ring_reserve(shmf_ring *r, size_t len, void **payload)
+int shmf_ring_reserve_to(shmf_ring *r, size_t len, void **payload, int timeout_ms)
 {
 	int rc = guarded(r, room(r, len));
 
-	if (rc != 0)
+	if (rc != 0) {
+		if (rc == SHMF_EAGAIN && timeout_ms != 0)
+			return shmf_chan_wait_reserve(r, len, payload, timeout_ms);
 		return rc;
+	}
 	r->pending = 1;
 	r->pend_len = len;
 	*payload = r->data + (r->pos & r->mask) + SHMF_FRAME_HEADER;
 	return 0;
+}
+
+int shmf_ring_reserve(shmf_ring *r, size_t len, void **payload)
+{
+	return shmf_ring_reserve_to(r, len, payload, 0);
 }
 
 /* The header of a MSG frame of len bytes at r->pos (PROTO 4), its crc field 0. */
@@ -375,10 +383,21 @@ INLINE int write_body(shmf_ring *r, const void *msg, size_t len, int hw)
 	return 0;
 }
 
-#if defined(SHMF_CRC_HW)
-SHMF_HW static int write_hw(shmf_ring *r, const void *msg, size_t len)
+/* An instance: the first try, then the wait of channel.c where the caller asked for one (a
+ * tail call: this frame is gone before the wait starts). */
+INLINE int write_out(shmf_ring *r, const void *msg, size_t len, int hw, int timeout_ms)
 {
-	return guarded(r, write_body(r, msg, len, 1));
+	int rc = guarded(r, write_body(r, msg, len, hw));
+
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		return shmf_chan_wait_write(r, msg, len, timeout_ms);
+	return rc;
+}
+
+#if defined(SHMF_CRC_HW)
+SHMF_HW static int write_hw(shmf_ring *r, const void *msg, size_t len, int timeout_ms)
+{
+	return write_out(r, msg, len, 1, timeout_ms);
 }
 
 SHMF_HW static int commit_hw(shmf_ring *r, size_t len)
@@ -387,9 +406,10 @@ SHMF_HW static int commit_hw(shmf_ring *r, size_t len)
 }
 #endif
 
-__attribute__((noinline)) static int write_any(shmf_ring *r, const void *msg, size_t len)
+__attribute__((noinline)) static int write_any(shmf_ring *r, const void *msg, size_t len,
+                                               int timeout_ms)
 {
-	return guarded(r, write_body(r, msg, len, 0));
+	return write_out(r, msg, len, 0, timeout_ms);
 }
 
 __attribute__((noinline)) static int commit_any(shmf_ring *r, size_t len)
@@ -397,13 +417,18 @@ __attribute__((noinline)) static int commit_any(shmf_ring *r, size_t len)
 	return guarded(r, commit_body(r, len, 0));
 }
 
-int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
+int shmf_ring_write_to(shmf_ring *r, const void *msg, size_t len, int timeout_ms)
 {
 #if defined(SHMF_CRC_HW)
 	if (r->hw)
-		return write_hw(r, msg, len);
+		return write_hw(r, msg, len, timeout_ms);
 #endif
-	return write_any(r, msg, len);
+	return write_any(r, msg, len, timeout_ms);
+}
+
+int shmf_ring_write(shmf_ring *r, const void *msg, size_t len)
+{
+	return shmf_ring_write_to(r, msg, len, 0);
 }
 
 int shmf_ring_commit(shmf_ring *r, size_t len)
@@ -573,18 +598,28 @@ INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
 	return 0;
 }
 
-/* The instances: the body's outputs reach the caller only when the guard saw nothing. */
-INLINE int read_out(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
+/* The instances: the body's outputs reach the caller only when the guard saw nothing. A first
+ * try that finds no frame goes on to the wait of channel.c where the caller asked for one (a
+ * tail call), and leaves r->hot for it; any other end sets r->hot. */
+INLINE int read_out(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw, int timeout_ms)
 {
 	size_t n = 0;
 	int rc = guarded(r, read_body(r, buf, cap, &n, hw));
 
-	if (rc == 0 || rc == SHMF_ETOOSMALL)
+	if (rc == 0) {
 		*len = n;
+		r->hot = 1;
+		return 0;
+	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		return shmf_chan_wait_read(r, buf, cap, len, timeout_ms);
+	if (rc == SHMF_ETOOSMALL)
+		*len = n;
+	r->hot = 0;
 	return rc;
 }
 
-INLINE int peek_out(shmf_ring *r, const void **msg, size_t *len, int hw)
+INLINE int peek_out(shmf_ring *r, const void **msg, size_t *len, int hw, int timeout_ms)
 {
 	const void *p = NULL;
 	size_t n = 0;
@@ -593,48 +628,65 @@ INLINE int peek_out(shmf_ring *r, const void **msg, size_t *len, int hw)
 	if (rc == 0) {
 		*msg = p;
 		*len = n;
+		r->hot = 1;
+		return 0;
 	}
+	if (rc == SHMF_EAGAIN && timeout_ms != 0)
+		return shmf_chan_wait_peek(r, msg, len, timeout_ms);
+	r->hot = 0;
 	return rc;
 }
 
 #if defined(SHMF_CRC_HW)
-SHMF_HW static int read_hw(shmf_ring *r, void *buf, size_t cap, size_t *len)
+SHMF_HW static int read_hw(shmf_ring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
-	return read_out(r, buf, cap, len, 1);
+	return read_out(r, buf, cap, len, 1, timeout_ms);
 }
 
-SHMF_HW static int peek_hw(shmf_ring *r, const void **msg, size_t *len)
+SHMF_HW static int peek_hw(shmf_ring *r, const void **msg, size_t *len, int timeout_ms)
 {
-	return peek_out(r, msg, len, 1);
+	return peek_out(r, msg, len, 1, timeout_ms);
 }
 #endif
 
-__attribute__((noinline)) static int read_any(shmf_ring *r, void *buf, size_t cap, size_t *len)
+__attribute__((noinline)) static int read_any(shmf_ring *r, void *buf, size_t cap, size_t *len,
+                                              int timeout_ms)
 {
-	return read_out(r, buf, cap, len, 0);
+	return read_out(r, buf, cap, len, 0, timeout_ms);
 }
 
-__attribute__((noinline)) static int peek_any(shmf_ring *r, const void **msg, size_t *len)
+__attribute__((noinline)) static int peek_any(shmf_ring *r, const void **msg, size_t *len,
+                                              int timeout_ms)
 {
-	return peek_out(r, msg, len, 0);
+	return peek_out(r, msg, len, 0, timeout_ms);
+}
+
+int shmf_ring_read_to(shmf_ring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+#if defined(SHMF_CRC_HW)
+	if (r->hw)
+		return read_hw(r, buf, cap, len, timeout_ms);
+#endif
+	return read_any(r, buf, cap, len, timeout_ms);
 }
 
 int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len)
 {
+	return shmf_ring_read_to(r, buf, cap, len, 0);
+}
+
+int shmf_ring_peek_to(shmf_ring *r, const void **msg, size_t *len, int timeout_ms)
+{
 #if defined(SHMF_CRC_HW)
 	if (r->hw)
-		return read_hw(r, buf, cap, len);
+		return peek_hw(r, msg, len, timeout_ms);
 #endif
-	return read_any(r, buf, cap, len);
+	return peek_any(r, msg, len, timeout_ms);
 }
 
 int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len)
 {
-#if defined(SHMF_CRC_HW)
-	if (r->hw)
-		return peek_hw(r, msg, len);
-#endif
-	return peek_any(r, msg, len);
+	return shmf_ring_peek_to(r, msg, len, 0);
 }
 
 int shmf_ring_release(shmf_ring *r)
