@@ -267,10 +267,8 @@ COLD void end_lap(shmf_ring *r, uint64_t tail)
 /* PROTO 5.2 steps 1 and 2: room at r->pos for a frame of len bytes, the lap ended if needed. */
 INLINE int room(shmf_ring *r, size_t len)
 {
-	if (r->err != 0)
-		return r->err;
-	if (r->pending)
-		return SHMF_ESTATE;
+	if ((r->err | r->pending) != 0) /* one test on the fast path */
+		return r->err != 0 ? r->err : SHMF_ESTATE;
 	if (len > r->max_message)
 		return SHMF_EMSGSIZE;
 
@@ -498,11 +496,10 @@ INLINE int refresh_data(shmf_ring *r, uint64_t pos, uint64_t *peer)
 
 /* P1, P2, R1-R6: find the next MSG frame, consuming PAD frames and skipping short tails on the
  * way, and check its header, copied once into *w. On success *frame is where it is, and *size
- * its size. Works on locals: an acquire load would make the compiler reload every field. */
+ * its size. Works on locals: an acquire load would make the compiler reload every field. The
+ * caller has tested the sticky error. */
 INLINE int next_frame(shmf_ring *r, hdr_words *w, unsigned char **frame, uint64_t *size)
 {
-	if (r->err != 0)
-		return r->err;
 	for (;;) {
 		uint64_t pos = r->pos, peer = r->peer;
 		int rc;
@@ -554,8 +551,8 @@ INLINE int read_body(shmf_ring *r, void *buf, size_t cap, size_t *len, int hw)
 	uint64_t size;
 	int rc;
 
-	if (r->pending)
-		return SHMF_ESTATE;
+	if ((r->pending | r->err) != 0) /* one test on the fast path */
+		return r->pending ? SHMF_ESTATE : r->err;
 	if ((rc = next_frame(r, &w, &f, &size)) != 0)
 		return rc;
 	size_t n = (size_t)(w.w0 >> 32);
@@ -580,8 +577,8 @@ INLINE int peek_body(shmf_ring *r, const void **msg, size_t *len, int hw)
 	uint64_t size;
 	int rc;
 
-	if (r->pending)
-		return SHMF_ESTATE;
+	if ((r->pending | r->err) != 0) /* one test on the fast path */
+		return r->pending ? SHMF_ESTATE : r->err;
 	if ((rc = next_frame(r, &w, &f, &size)) != 0)
 		return rc;
 	size_t n = (size_t)(w.w0 >> 32);
