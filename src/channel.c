@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include "atomics.h"
+#include "ring_wait.h"
 
 #include <errno.h>
 #include <stdint.h>

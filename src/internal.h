@@ -125,20 +125,6 @@ SHMF_HIDDEN int shmf_ring_write(shmf_ring *r, const void *msg,
 SHMF_HIDDEN int shmf_ring_read(shmf_ring *r, void *buf, size_t cap, size_t *len);
 SHMF_HIDDEN int shmf_ring_peek(shmf_ring *r, const void **msg, size_t *len);
 SHMF_HIDDEN int shmf_ring_release(shmf_ring *r);
-/* The public calls' entries (channel.c only, on a channel's own tx or rx ring): the same first
- * try, and, when it finds no room or no frame and timeout_ms is not 0, the wait of channel.c,
- * entered from ring.c as a tail call, so that a call that does not have to wait pays no layer
- * for the one that does (issue #8). A receive or peek sets r->hot as it ends. */
-SHMF_HIDDEN int shmf_ring_write_to(shmf_ring *r, const void *msg, size_t len, int timeout_ms);
-SHMF_HIDDEN int shmf_ring_reserve_to(shmf_ring *r, size_t len, void **payload, int timeout_ms);
-SHMF_HIDDEN int shmf_ring_read_to(shmf_ring *r, void *buf, size_t cap, size_t *len, int timeout_ms);
-SHMF_HIDDEN int shmf_ring_peek_to(shmf_ring *r, const void **msg, size_t *len, int timeout_ms);
-/* channel.c: the rest of a call with a timeout, after its first try returned SHMF_EAGAIN. */
-SHMF_HIDDEN int shmf_chan_wait_write(shmf_ring *r, const void *msg, size_t len, int timeout_ms);
-SHMF_HIDDEN int shmf_chan_wait_reserve(shmf_ring *r, size_t len, void **payload, int timeout_ms);
-SHMF_HIDDEN int shmf_chan_wait_read(shmf_ring *r, void *buf, size_t cap, size_t *len,
-                                    int timeout_ms);
-SHMF_HIDDEN int shmf_chan_wait_peek(shmf_ring *r, const void **msg, size_t *len, int timeout_ms);
 /* The peer's position now (an acquire load; not validated: only to compare), and whether it
  * moved since our last validated snapshot. */
 SHMF_HIDDEN uint64_t shmf_ring_peer_pos(shmf_ring *r, int reader);

@@ -8,14 +8,17 @@
  *   - A frame header is copied out once, checked R4-R6; the payload is copied out, then its CRC
  *     and sequence number are checked on the copy (R8, R9). Nothing is delivered before that.
  *   - The first reject is sticky (PROTO 6.4).
- * The only system call reachable from here is the futex wake in shmf_ring_wake(), made only when
- * the peer has flagged that it sleeps.
+ * The only system call a first try can make is the futex wake in shmf_ring_wake(), made only when
+ * the peer has flagged that it sleeps. A call with a timeout whose first try finds no room or no
+ * frame continues in channel.c's wait (ring_wait.h), which sleeps, reads the clock and tests the
+ * peer's lock.
  */
 #include "internal.h"
 
 #include "atomics.h"
 #include "crc32c_hw.h"
 #include "frame_checks.h"
+#include "ring_wait.h"
 
 #include <string.h>
 
