@@ -708,7 +708,9 @@ int shmf_chan_wait_peek(shmf_ring *r, const void **msg, size_t *len, int timeout
 
 int shmf_send(shmf_channel *ch, const void *msg, size_t len, int timeout_ms)
 {
-	if (ch == NULL || (msg == NULL && len != 0) || timeout_ms < -1)
+	/* A NULL buffer (with a length: EINVAL) is rare: marked so, the common case is one branch
+	 */
+	if (ch == NULL || timeout_ms < -1 || (__builtin_expect(msg == NULL, 0) && len != 0))
 		return SHMF_EINVAL;
 	if (!ch->has_tx)
 		return SHMF_ENOTSUP;
@@ -735,7 +737,8 @@ int shmf_commit(shmf_channel *ch, size_t len)
 
 int shmf_recv(shmf_channel *ch, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
-	if (ch == NULL || len == NULL || (buf == NULL && cap != 0) || timeout_ms < -1)
+	if (ch == NULL || len == NULL || timeout_ms < -1 ||
+	    (__builtin_expect(buf == NULL, 0) && cap != 0))
 		return SHMF_EINVAL;
 	if (!ch->has_rx)
 		return SHMF_ENOTSUP;
