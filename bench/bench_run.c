@@ -382,14 +382,11 @@ static int shm_timeout(const struct ep *e)
 enum skel_pass { SKEL_IN, SKEL_OUT, SKEL_IN_PLACE };
 
 #if defined(SHMF_CRC_HW)
-SHMF_HW static inline uint32_t skel_crc_short(const struct skel_hdr *h, unsigned char *dst,
-                                              const unsigned char *src, size_t n,
-                                              enum skel_pass how)
+SHMF_HW static inline uint32_t skel_crc_short(uint64_t w0, uint64_t w1, uint64_t w2,
+                                              unsigned char *dst, const unsigned char *src,
+                                              size_t n, enum skel_pass how)
 {
-	uint64_t w[3];
-
-	memcpy(w, h, sizeof w);
-	shmf_crc_reg c = shmf_crc_hw_header(~(uint32_t)0, w[0], w[1], w[2]);
+	shmf_crc_reg c = shmf_crc_hw_header(~(uint32_t)0, w0, w1, w2);
 	if (how == SKEL_IN)
 		return ~(uint32_t)shmf_crc_hw_short(c, dst, src, n, SHMF_PASS_COPY_IN);
 	if (how == SKEL_OUT)
@@ -398,21 +395,29 @@ SHMF_HW static inline uint32_t skel_crc_short(const struct skel_hdr *h, unsigned
 }
 #endif
 
-/* hw: the caller is compiled for the instruction and this CPU has it (checked once, at setup). */
-__attribute__((always_inline)) static inline uint32_t skel_crc(const struct skel_hdr *h,
-                                                               unsigned char *dst,
+/* The header comes as its three little-endian words, in registers, as ring.c has it: a header
+ * stored to the stack by one 16-byte store and checksummed from 4- and 8-byte loads of it (as the
+ * reader did until 2026-11-27 16:15) may cost a store-forwarding stall a frame, as the writer's
+ * struct copy did (ede8c5f). hw: the caller is compiled for the instruction and this CPU has it
+ * (checked once, at setup). */
+__attribute__((always_inline)) static inline uint32_t skel_crc(uint64_t w0, uint64_t w1,
+                                                               uint64_t w2, unsigned char *dst,
                                                                const unsigned char *src, size_t n,
                                                                enum skel_pass how, int hw)
 {
 #if defined(SHMF_CRC_HW)
 	if (hw && n < SHMF_CRC_INLINE_MAX)
-		return skel_crc_short(h, dst, src, n, how);
+		return skel_crc_short(w0, w1, w2, dst, src, n, how);
 #else
 	(void)hw;
 #endif
+	uint8_t raw[SKEL_HDR];
+	memcpy(raw, &w0, 8);
+	memcpy(raw + 8, &w1, 8);
+	memcpy(raw + 16, &w2, 8);
 	if (how == SKEL_IN)
-		return shmf_crc32c_copy_in(0, (const uint8_t *)h, dst, src, n);
-	return shmf_crc32c_copy_out(0, (const uint8_t *)h, how == SKEL_OUT ? dst : NULL, src, n);
+		return shmf_crc32c_copy_in(0, raw, dst, src, n);
+	return shmf_crc32c_copy_out(0, raw, how == SKEL_OUT ? dst : NULL, src, n);
 }
 
 /* PROTOCOL.md 8, S2-S3: a full fence (ring-nofence: only the compiler's), then the peer's
@@ -501,19 +506,19 @@ __attribute__((always_inline)) static inline int skel_send_body(struct ep *e, ui
 		}
 		k->wpos += tail;
 	}
-	struct skel_hdr h = {0, (uint32_t)e->size, k->seq++, 0};
+	/* The header as three 8-byte words (crc | len << 32, seq, the rest left 0), as ring.c
+	 * builds and stores it: gcc copied a struct with a 16-byte load over the smaller stores
+	 * that built it (the CRC's among them), which the CPU cannot forward (a stall on every
+	 * frame, fixed in ede8c5f; little-endian, as the bench's hosts). */
+	uint64_t w[3] = {(uint64_t)(uint32_t)e->size << 32, k->seq++, 0};
 	unsigned char *p = k->txd + (k->wpos & (cap - 1));
 	if (zc) { /* ring-zc: the payload written in place, then its CRC taken there */
 		fill_zc(p + SKEL_HDR, e->size, idx);
-		h.crc = skel_crc(&h, NULL, p + SKEL_HDR, e->size, SKEL_IN_PLACE, hw);
+		w[0] |= skel_crc(w[0], w[1], w[2], NULL, p + SKEL_HDR, e->size, SKEL_IN_PLACE, hw);
 	} else if (crc) /* ring-crc: header bytes 4..24, then the payload, copied on the way */
-		h.crc = skel_crc(&h, p + SKEL_HDR, e->buf, e->size, SKEL_IN, hw);
+		w[0] |= skel_crc(w[0], w[1], w[2], p + SKEL_HDR, e->buf, e->size, SKEL_IN, hw);
 	else
 		memcpy(p + SKEL_HDR, e->buf, e->size);
-	/* The header as three 8-byte words, as ring.c stores it: gcc copied the struct with a
-	 * 16-byte load over the smaller stores that built it (the CRC's among them), which the
-	 * CPU cannot forward (a stall on every frame; little-endian, as the bench's hosts). */
-	uint64_t w[3] = {(uint64_t)h.len << 32 | h.crc, h.seq, h.rest};
 	memcpy(p, &w[0], 8);
 	memcpy(p + 8, &w[1], 8);
 	memcpy(p + 16, &w[2], 8);
@@ -533,7 +538,8 @@ __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, ui
 {
 	struct skel_ep *k = &e->sk;
 	uint64_t cap = k->cap;
-	struct skel_hdr h = {0, 0, 0, 0};
+	uint64_t w0 = 0, w1 = 0, w2 = 0; /* the header's words, loaded one by one (skel_crc) */
+	uint32_t len = 0;
 	int waited = 0;
 
 	for (;;) {
@@ -554,29 +560,33 @@ __attribute__((always_inline)) static inline int skel_recv_body(struct ep *e, ui
 		}
 		uint64_t tail = cap - (k->rpos & (cap - 1));
 		if (tail >= SKEL_HDR) {
-			memcpy(&h, k->rxd + (k->rpos & (cap - 1)), SKEL_HDR);
-			if (h.len != SKEL_PAD)
+			const unsigned char *f = k->rxd + (k->rpos & (cap - 1));
+			memcpy(&w0, f, 8);
+			memcpy(&w1, f + 8, 8);
+			memcpy(&w2, f + 16, 8);
+			len = (uint32_t)(w0 >> 32);
+			if (len != SKEL_PAD)
 				break;
 		}
 		k->rpos += tail;
 	}
-	if (h.len > e->size) /* the private buffer's bound, not a protocol check */
+	if (len > e->size) /* the private buffer's bound, not a protocol check */
 		return -1;
 	const unsigned char *src = k->rxd + (k->rpos & (cap - 1)) + SKEL_HDR;
 	int rc = 0;
 	if (zc) { /* ring-zc: R8 on the bytes where they lie, the check there, then the release */
-		if (skel_crc(&h, NULL, src, h.len, SKEL_IN_PLACE, hw) != h.crc)
+		if (skel_crc(w0, w1, w2, NULL, src, len, SKEL_IN_PLACE, hw) != (uint32_t)w0)
 			return -1;
-		rc = check(src, h.len, e->size, idx);
+		rc = check(src, len, e->size, idx);
 	} else if (!crc)
-		memcpy(e->buf, src, h.len);
-	else if (skel_crc(&h, e->buf, src, h.len, SKEL_OUT, hw) != h.crc)
+		memcpy(e->buf, src, len);
+	else if (skel_crc(w0, w1, w2, e->buf, src, len, SKEL_OUT, hw) != (uint32_t)w0)
 		return -1; /* ring-crc: the copy checked, as PROTOCOL.md 6.3 R8 */
-	k->rpos += skel_frame(h.len);
+	k->rpos += skel_frame(len);
 	atomic_store_explicit(&k->rx->rpos, k->rpos, memory_order_release);
 	skel_wake_check(k, &k->rx->wwait);
 	k->hot = !waited;
-	return zc ? rc : check(e->buf, h.len, e->size, idx);
+	return zc ? rc : check(e->buf, len, e->size, idx);
 }
 
 #if defined(SHMF_CRC_HW)
