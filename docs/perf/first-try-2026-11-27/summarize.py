@@ -11,42 +11,51 @@ def rows(path):
     with open(path) as f:
         return [r for r in csv.DictReader(f) if r['status'] == 'ok']
 
+def by_rep(r, transport, field):
+    """{rep: value of field} for one transport's rows."""
+    return {x['rep']: float(x[field]) for x in r if x['transport'] == transport}
+
+def head(path, r, what, rows_of, field, scale, unit):
+    print(f'{os.path.basename(path)}: {r[0]["date"]} git {r[0]["git_sha"]}, {what} '
+          f'{st.median(by_rep(r, rows_of, field).values()) * scale:.2f} {unit}')
+
 d = collections.defaultdict(list)
-for line in open(os.path.join(here, 'onethread.txt')):
+one = os.path.join(here, 'onethread.txt')
+for line in open(one) if os.path.exists(one) else []:
     i, v, m, ns = line.split()
     d[(v, m)].append(float(ns))
-print('one thread, ns per 64 B send + receive (10^7, pinned to CPU 1), median [min - max] of 5:')
+if d:
+    print('one thread, ns per 64 B send + receive (10^7, pinned to CPU 1), median [min - max] of 5:')
 for m in ('copy', 'wait'):
     for v in ('old', 'new'):
-        x = d[(v, m)]
-        print(f'  {m:5s} {v:4s} {st.median(x):6.1f} [{min(x):.1f} - {max(x):.1f}]')
+        x = d.get((v, m))
+        if x:
+            print(f'  {m:5s} {v:4s} {st.median(x):6.1f} [{min(x):.1f} - {max(x):.1f}]')
 
 for path in sorted(glob.glob(os.path.join(here, 'tput-*.csv'))):
     r = rows(path)
-    sha = r[0]['git_sha']; when = r[0]['date']
-    pipe = {x['rep']: float(x['msg_per_s']) for x in r if x['transport'] == 'pipe'}
-    print(f'{os.path.basename(path)}: {when} git {sha}, pipe {st.median(pipe.values())/1e6:.2f} M msg/s')
+    pipe = by_rep(r, 'pipe', 'msg_per_s')
+    head(path, r, 'pipe', 'pipe', 'msg_per_s', 1e-6, 'M msg/s')
     for t in ('shm', 'shm-batch', 'ring-batch', 'ring-crc-batch'):
         ratios = [float(x['msg_per_s']) / pipe[x['rep']] for x in r if x['transport'] == t and x['rep'] in pipe]
         rate = [float(x['msg_per_s']) for x in r if x['transport'] == t]
         if ratios:
             met = 'MET' if st.median(ratios) >= 14 and min(ratios) >= 8 else 'miss'
             print(f'  {t:15s} {st.median(rate)/1e6:6.1f} M msg/s  {st.median(ratios):6.2f}x pipe, worst {min(ratios):5.2f}x  {met}')
-    sb = {x['rep']: float(x['msg_per_s']) for x in r if x['transport'] == 'shm-batch'}
+    sb = by_rep(r, 'shm-batch', 'msg_per_s')
     for floor in ('ring-batch', 'ring-crc-batch'):
-        fl = {x['rep']: float(x['msg_per_s']) for x in r if x['transport'] == floor}
+        fl = by_rep(r, floor, 'msg_per_s')
         q = [sb[k] / fl[k] for k in sb if k in fl]
         if q:
             print(f'  shm-batch / {floor} per rep: median {st.median(q):.2f} [{min(q):.2f} - {max(q):.2f}]')
 
 for path in sorted(glob.glob(os.path.join(here, 'pp-*.csv'))):
     r = rows(path)
-    sha = r[0]['git_sha']; when = r[0]['date']
-    cl = {x['rep']: float(x['lat_p50_ns']) for x in r if x['transport'] == 'cacheline'}
-    print(f'{os.path.basename(path)}: {when} git {sha}, cache line p50 {st.median(cl.values()):.0f} ns')
-    rc = {x['rep']: float(x['lat_p50_ns']) for x in r if x['transport'] == 'ring-crc'}
+    cl = by_rep(r, 'cacheline', 'lat_p50_ns')
+    head(path, r, 'cache line p50', 'cacheline', 'lat_p50_ns', 1, 'ns')
+    rc = by_rep(r, 'ring-crc', 'lat_p50_ns')
     for t in ('shm-busy', 'shm', 'ring-crc'):
-        p50 = {x['rep']: float(x['lat_p50_ns']) for x in r if x['transport'] == t}
+        p50 = by_rep(r, t, 'lat_p50_ns')
         p999 = [float(x['lat_p999_ns']) for x in r if x['transport'] == t]
         ratio = [p50[k] / cl[k] for k in p50 if k in cl]
         extra = ''
