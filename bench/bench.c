@@ -124,8 +124,8 @@ static const char usage_tail[] =
         "                the floor of a blocking wait for a ring (ping-pong)\n"
         "  ring-batch    the bare skeleton whose reader, having caught up, holds for 4 KiB\n"
         "                as shmf_set_batch(4096) does: what the protocol allows shm-batch\n"
-        "  ring-crc-batch  the same plus each frame's CRC, as ring-crc: shm-batch's floor\n"
-        "                with the protocol's per-byte work\n"
+        "  ring-crc-batch  the same plus each frame's CRC, as ring-crc (meant as shm-batch's\n"
+        "                floor with the per-byte work; at 64 B it has run below shm-batch)\n"
         "  crc32-peak    ceiling: the crc32q instruction alone, 6 streams (x86-64 only)\n"
         "Build with -DCMAKE_BUILD_TYPE=Release (bench/run.sh does).\n"
         "Exit: 0, 1 when a run failed its checks, 2 usage, 9 system error.\n";

@@ -53,8 +53,8 @@ enum bench_transport {
 	TR_RING_BLOCK,     /* the skeleton sleeping at once on its wait words (PROTOCOL.md 8) */
 	TR_RING_BATCH,     /* the skeleton whose reader holds for a batch as shmf_set_batch(4 KiB)
 	                    * does: what the protocol allows shm-batch, no CRC, no checks */
-	TR_RING_CRC_BATCH, /* the same plus each frame's CRC, as ring-crc: shm-batch's floor
-	                    * with the protocol's per-byte work */
+	TR_RING_CRC_BATCH, /* the same plus each frame's CRC, as ring-crc: meant as shm-batch's
+	                    * floor with the per-byte work (at 64 B it has run below shm-batch) */
 	TR_MEMCPY,         /* ceiling: memcpy in one process */
 	TR_CRC32C,         /* ceiling: the library's CRC-32C in one process */
 	TR_CRC32_PEAK,     /* ceiling: the crc32q instruction alone, 6 streams (x86-64 only) */
