@@ -10,7 +10,7 @@ mkdir -p "$CI_BUILD" "$ARTIFACTS"
 # Debian packages the stages use. deps installs the missing ones.
 PACKAGES="build-essential cmake pkg-config check python3 clang libclang-rt-14-dev clang-tidy
 clang-tools clang-format cppcheck valgrind gcovr spin afl++ util-linux gnuplot-nox zip libboost-dev
-strace"
+strace scdoc"
 
 SUMMARY=()
 FAILED=0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docs.sh - the man page: docs/shmframe.1 is what scdoc makes of docs/shmframe.1.scd (when scdoc
-# is installed), and the example between "; BEGIN SEQUENCE" and "; END SEQUENCE" runs exactly as
-# written there, output included. The example's name "jobs" becomes this test's own name, the
+# is installed: ci/check.sh's deps stage installs it; a bare ctest without it skips that), and
+# the example between "; BEGIN SEQUENCE" and "; END SEQUENCE" runs exactly as written there,
+# output included. The example's name "jobs" becomes this test's own name, the
 # owner "alice" becomes the user running the test, ls and gc get a --match for that name only,
 # and after a command that ends in "&" the test waits until that process holds its role.
 . "$(dirname "$0")/lib.sh"
