@@ -24,12 +24,11 @@
 #include "cli.h"
 
 static const char *const mode_names[MODE_COUNT] = {"throughput", "pingpong", "paced", "ceiling"};
-static const char *const tr_names[] = {"shm",        "shm-busy",     "shm-block",      "shm-batch",
-                                       "shm-zc",     "shm-zc-busy",  "pipe",           "seqpacket",
-                                       "mq",         "boost-mq",     "cacheline",      "futex",
-                                       "ring",       "ring-nofence", "ring-crc",       "ring-zc",
-                                       "ring-block", "ring-batch",   "ring-crc-batch", "memcpy",
-                                       "crc32c",     "crc32-peak"};
+static const char *const tr_names[] = {
+        "shm",         "shm-busy",       "shm-block",    "shm-batch", "shm-zc",    "shm-zc-busy",
+        "pipe",        "seqpacket",      "mq",           "boost-mq",  "cacheline", "futex",
+        "futex-slice", "ring",           "ring-nofence", "ring-crc",  "ring-zc",   "ring-block",
+        "ring-batch",  "ring-crc-batch", "memcpy",       "crc32c",    "crc32-peak"};
 _Static_assert(sizeof tr_names / sizeof *tr_names == TR_COUNT, "a name for every transport");
 
 const char *bench_mode_name(enum bench_mode m)
@@ -56,7 +55,7 @@ static uint64_t mode_transports(enum bench_mode m)
 		       1u << TR_SHM_ZC_BUSY | 1u << TR_RING | 1u << TR_RING_NOFENCE |
 		       1u << TR_RING_CRC | 1u << TR_RING_ZC | 1u << TR_RING_BLOCK | 1u << TR_PIPE |
 		       1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ | 1u << TR_CACHELINE |
-		       1u << TR_FUTEX;
+		       1u << TR_FUTEX | 1u << TR_FUTEX_SLICE;
 	case MODE_PACED:
 		return 1u << TR_SHM | 1u << TR_SHM_BLOCK | 1u << TR_SHM_BATCH | 1u << TR_RING |
 		       1u << TR_PIPE | 1u << TR_SEQPACKET | 1u << TR_MQ | 1u << TR_BOOST_MQ;
@@ -84,9 +83,9 @@ static const char usage[] =
         "  --modes LIST         throughput,pingpong,paced,ceiling (default: all)\n"
         "  --transports LIST    a subset of shm,shm-busy,shm-block,shm-batch,shm-zc,\n"
         "                       shm-zc-busy,pipe,seqpacket,mq,boost-mq,cacheline,futex,\n"
-        "                       ring,ring-nofence,ring-crc,ring-zc,ring-block,ring-batch,\n"
-        "                       ring-crc-batch,memcpy,crc32c,crc32-peak (default: all\n"
-        "                       that this binary has)\n"
+        "                       futex-slice,ring,ring-nofence,ring-crc,ring-zc,ring-block,\n"
+        "                       ring-batch,ring-crc-batch,memcpy,crc32c,crc32-peak\n"
+        "                       (default: all that this binary has)\n"
         "  --quick              a few short runs (for tests): 2 reps, 64 B and 4 KiB, 20 ms\n"
         "  --csv FILE           every repetition as CSV\n"
         "  --json FILE          every repetition as JSON\n"
@@ -114,6 +113,8 @@ static const char usage_boost[] =
 static const char usage_tail[] =
         "What the protocol itself allows, for the targets of issue #8:\n"
         "  futex         ping-pong on one shared futex word: the floor of a sleeping wait\n"
+        "  futex-slice   the same, each sleep ending at a deadline 100 ms away, as a waiter\n"
+        "                that must see a dead peer within a slice (PROTOCOL.md 7) sleeps\n"
         "  ring          the protocol's ring as a bare skeleton: no CRC, no checks, busy-polls\n"
         "  ring-nofence  the same without the wake check's fence: what that fence costs\n"
         "  ring-crc      the skeleton plus each frame's CRC-32C, made and checked by the\n"
@@ -525,7 +526,9 @@ int shmf_cmd_bench(int argc, char **argv)
 					if (!(mode_transports(mode) & o.transports & (1ull << t)))
 						continue;
 					/* the floors do not depend on the size: once per rep */
-					if ((t == TR_CACHELINE || t == TR_FUTEX) && si != 0)
+					if ((t == TR_CACHELINE || t == TR_FUTEX ||
+					     t == TR_FUTEX_SLICE) &&
+					    si != 0)
 						continue;
 					struct bench_result *x = &res[n++];
 					bench_run_case(&o, mode, t, o.sizes[si], samples, x);

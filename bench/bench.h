@@ -44,6 +44,7 @@ enum bench_transport {
 	TR_BOOST_MQ,       /* two Boost.Interprocess message_queues (where built in) */
 	TR_CACHELINE,      /* one cache line bounced between the processes: the latency floor */
 	TR_FUTEX,          /* one shared futex word: the floor of a wait that sleeps (ping-pong) */
+	TR_FUTEX_SLICE,    /* the same, each sleep bounded by PROTOCOL.md 7's slice (100 ms) */
 	TR_RING,           /* the protocol's ring as a bare skeleton: no CRC, no checks */
 	TR_RING_NOFENCE,   /* the same without the wake check's fence: what that fence costs */
 	TR_RING_CRC,       /* the skeleton plus each frame's CRC-32C, computed and checked: the

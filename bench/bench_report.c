@@ -183,9 +183,9 @@ static const enum bench_transport tput_order[] = {
         TR_RING_CRC,  TR_RING_ZC,   TR_RING_BATCH, TR_RING_CRC_BATCH, TR_PIPE,
         TR_SEQPACKET, TR_MQ,        TR_BOOST_MQ};
 static const enum bench_transport pp_order[] = {
-        TR_SHM_BUSY,     TR_SHM,      TR_SHM_BLOCK, TR_SHM_ZC_BUSY, TR_RING,
-        TR_RING_NOFENCE, TR_RING_CRC, TR_RING_ZC,   TR_RING_BLOCK,  TR_PIPE,
-        TR_SEQPACKET,    TR_MQ,       TR_BOOST_MQ,  TR_CACHELINE,   TR_FUTEX};
+        TR_SHM_BUSY, TR_SHM,       TR_SHM_BLOCK,  TR_SHM_ZC_BUSY, TR_RING,      TR_RING_NOFENCE,
+        TR_RING_CRC, TR_RING_ZC,   TR_RING_BLOCK, TR_PIPE,        TR_SEQPACKET, TR_MQ,
+        TR_BOOST_MQ, TR_CACHELINE, TR_FUTEX,      TR_FUTEX_SLICE};
 static const enum bench_transport paced_order[] = {
         TR_SHM, TR_SHM_BLOCK, TR_SHM_BATCH, TR_RING, TR_PIPE, TR_SEQPACKET, TR_MQ, TR_BOOST_MQ};
 
@@ -272,7 +272,7 @@ static void table_latency(FILE *f, const struct bench_opts *o, const struct benc
 			if (!ran(o, m, t))
 				continue;
 			/* the floors ran at the first size only (bench.c) */
-			if ((t == TR_CACHELINE || t == TR_FUTEX) && si != 0)
+			if ((t == TR_CACHELINE || t == TR_FUTEX || t == TR_FUTEX_SLICE) && si != 0)
 				continue;
 			struct agg p50 = over_reps(r, n, o->reps, m, t, size, LAT_P50);
 			if (p50.n == 0) {
@@ -428,6 +428,13 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
 			target(f, q.n > 0 && q.med <= 1, "  the futex floor (one word, no ring)",
 			       got);
+		}
+		if (ran(o, MODE_PINGPONG, TR_FUTEX_SLICE)) {
+			q = ratio_reps(r, n, R, MODE_PINGPONG, TR_FUTEX_SLICE, TR_PIPE, o->sizes[0],
+			               LAT_P50, 64);
+			(void)snprintf(got, sizeof got, "%.2fx pipe", q.med);
+			target(f, q.n > 0 && q.med <= 1,
+			       "  the same, each sleep bounded by a slice (futex-slice)", got);
 		}
 		if (ran(o, MODE_PINGPONG, TR_RING_BLOCK)) {
 			q = ratio_reps(r, n, R, MODE_PINGPONG, TR_RING_BLOCK, TR_PIPE, 64, LAT_P50,

@@ -336,6 +336,7 @@ static int fd_xfer(int fd, unsigned char *p, size_t n, int writing)
  *              transport pays that sleeps until the peer wakes it (no wait flag, no checks).
  * Ping-pong only: the word holds one message. */
 #define WORD_END UINT32_MAX
+#define SLICE_NS 100000000L /* PROTOCOL.md 7's liveness slice, as src/channel.c */
 
 static int word_send(struct ep *e, uint32_t *w, uint64_t idx, int futex)
 {
@@ -361,10 +362,21 @@ static int word_recv(struct ep *e, uint32_t *w, uint64_t *idx, int futex)
 			e->word_last = v;
 			return 0;
 		}
-		if (futex)
+		if (futex == 2) {
+			/* futex-slice: the sleep a waiter that must notice a dead peer (PROTOCOL.md
+			 * 7) takes without a thread of its own, as the library does: an absolute
+			 * CLOCK_MONOTONIC deadline one slice away, read before every sleep */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += (ts.tv_nsec + SLICE_NS) / 1000000000L;
+			ts.tv_nsec = (ts.tv_nsec + SLICE_NS) % 1000000000L;
+			(void)syscall(SYS_futex, w, FUTEX_WAIT_BITSET, v, &ts, NULL,
+			              FUTEX_BITSET_MATCH_ANY);
+		} else if (futex) {
 			(void)syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0);
-		else
+		} else {
 			relax();
+		}
 	}
 }
 
@@ -659,7 +671,8 @@ static int ep_send(struct ep *e, uint64_t idx)
 	}
 	case TR_PIPE: fill(e->buf, e->size, idx); return fd_xfer(e->wfd, e->buf, e->size, 1);
 	case TR_CACHELINE: return word_send(e, e->line, idx, 0);
-	case TR_FUTEX: return word_send(e, e->word, idx, 1);
+	case TR_FUTEX:
+	case TR_FUTEX_SLICE: return word_send(e, e->word, idx, 1);
 	case TR_RING:
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:
@@ -744,6 +757,7 @@ static int ep_recv(struct ep *e, uint64_t *idx)
 #endif
 	case TR_CACHELINE: return word_recv(e, e->line, idx, 0);
 	case TR_FUTEX: return word_recv(e, e->word, idx, 1);
+	case TR_FUTEX_SLICE: return word_recv(e, e->word, idx, 2);
 	case TR_RING:
 	case TR_RING_NOFENCE:
 	case TR_RING_CRC:

@@ -54,6 +54,8 @@ assert any(r["transport"] == "ring" and r["mode"] == "pingpong" and r["status"] 
            and r["lat_ns"]["p50"] > 0 for r in runs), "no ring ping-pong"
 assert any(r["transport"] == "futex" and r["mode"] == "pingpong" and r["status"] == "ok"
            and r["lat_ns"]["p50"] > 0 for r in runs), "no futex ping-pong"
+assert any(r["transport"] == "futex-slice" and r["mode"] == "pingpong" and r["status"] == "ok"
+           and r["lat_ns"]["p50"] > 0 for r in runs), "no futex-slice ping-pong"
 assert any(r["transport"] == "shm-batch" and r["mode"] == "throughput" and r["status"] == "ok"
            and r["msg_per_s"] > 0 for r in runs), "no shm-batch throughput"
 if sys.argv[2] == "x86_64":
