@@ -1279,6 +1279,8 @@ struct sup {
 	uint64_t episodes, kills_writer, kills_reader, kills_in_call, kills_both, kp_deaths,
 	        takeovers, cycles_done, stalls, ended_by[NERR], stall_episodes, probes_ok,
 	        probes_err, clean_episodes, gone_confirmed, no_survivor, committed[2];
+	int both_pending; /* side A was just replaced after a kill of both: B's takeover is the
+	                   * same cycle's */
 	int64_t t0;
 	int sys_exit; /* the exit code when the channel could not be created */
 	char sys_msg[SHMF_NAME_MAX + 160];
@@ -1557,8 +1559,10 @@ static int restarts(struct sup *S, int stopping)
 			return -1;
 		}
 		S->takeovers++;
-		if (C->cycles != 0)
+		/* a cycle is one death: a kill of both sides at once is one cycle, two takeovers */
+		if (C->cycles != 0 && !(s == 1 && S->both_pending))
 			S->cycles_done++;
+		S->both_pending = s == 0 && !o->alive && o->gone_wait;
 		if (wait_ready(S, s) != 0) {
 			if (damage_mode() && atomic_load(&L->ep.end) && !atomic_load(&L->failed))
 				return 0;
@@ -1709,6 +1713,7 @@ static int episode(struct sup *S, const shmf_config *cfg)
 
 	int result = 0, clock_stop = 0; /* clock_stop: the clock, not --messages, ended it */
 	uint64_t cycles_here = 0;
+	S->both_pending = 0;
 	/* the first processes are armed too, so that kill points fire from the start */
 	uint64_t n0 = 0, n1 = 0;
 	int kp0 = kp_arm(S, &n0), kp1 = kp_arm(S, &n1);
@@ -1740,6 +1745,7 @@ static int episode(struct sup *S, const shmf_config *cfg)
 	int64_t next_stall = C->stall ? t_ep + 300 * MS : INT64_MAX;
 	int64_t stall_until = 0, stop_at = 0;
 	uint64_t last_progress = atomic_load(&L->progress), cyc_mark = 0, cyc_target = 0;
+	uint64_t cyc_done = S->cycles_done; /* the cycles counted into cycles_here */
 	int64_t last_change = now_ns(), cyc_t = now_ns();
 	int stopping = 0;
 
@@ -1815,10 +1821,11 @@ static int episode(struct sup *S, const shmf_config *cfg)
 			continue;
 		}
 		if (C->cycles != 0) {
-			uint64_t done = S->cycles_done;
-			if (done != cyc_mark) { /* a cycle ended (restart): set the next target */
+			uint64_t done = S->takeovers;
+			if (done != cyc_mark) { /* a side was replaced: set the next target */
 				cyc_mark = done;
-				cycles_here++;
+				cycles_here += S->cycles_done - cyc_done;
+				cyc_done = S->cycles_done;
 				cyc_t = now;
 				cyc_target = prog + 1u + rnd_below(&S->rng, 64);
 			}
@@ -2172,7 +2179,8 @@ static const char help_stress[] =
         "\n"
         "  --duration S         run S seconds (default 10 without --messages or --cycles)\n"
         "  --messages N         N messages each way (per channel), all of them\n"
-        "  --cycles N           N kill -9 / take-over cycles (a fresh channel every 50)\n"
+        "  --cycles N           N kill -9 / take-over cycles (a fresh channel every 50;\n"
+        "                       a kill of both sides at once is one cycle)\n"
         "  --sizes SPEC         N, A-B, or mix (0, the maximum and between; default mix)\n"
         "  --capacity BYTES     bytes per ring (default 64K)\n"
         "  --max-message BYTES  the largest message (default 4K)\n"
