@@ -570,26 +570,34 @@ static int64_t stalled_within(int64_t t0, int64_t t1)
 	return sum;
 }
 
-/* The calling thread's own wait for a CPU. The monitor sees only stalls of the whole process;
- * a thread that is runnable but kept off the CPU while the monitor runs on time (more runnable
- * threads than cores) is invisible to it. The kernel counts that wait per thread: the second
- * field of /proc/thread-self/schedstat, in ns (sched_info's run_delay). Reading it costs a
- * system call, so each sending and receiving thread marks it at most every RQ_MARK_NS, before
- * a call (rq_mark); a late call is excused by the wait since the mark, a window that starts at
- * most RQ_MARK_NS before the call did. Where the file is missing, nothing is excused by it. */
+/* The calling thread's own wait for a CPU. The monitor sees only stalls of the whole process: a
+ * thread that is runnable but kept off the CPU while the monitor runs on time (more runnable
+ * threads than cores) is invisible to it. The kernel counts that wait per thread, in ns: the
+ * second field of /proc/thread-self/schedstat (sched_info's run_delay). Reading it costs a
+ * system call, so each sending and receiving thread marks it at most every RQ_MARK_NS, as a
+ * call starts (rq_mark), and reads it again only for a call that came back late. Both readings
+ * are the thread's own, taken while it runs, so their difference is exactly its wait between
+ * them (the kernel adds each wait as it ends). Only a bound of the wait within the late
+ * interval [a, b] is taken off: that difference, less the time from the mark to a and from b
+ * to the second reading, where the wait may have lain instead. So a call that sleeps or spins
+ * past its bound is not excused by wait elsewhere in it, and a mark up to RQ_MARK_NS old costs
+ * at most that much of the excuse. (A monitor that sampled the threads' counters would place
+ * a wait where it ends, not where it was, and could excuse wait from before a.) Where the
+ * file is missing, or the kernel does not account the wait, nothing is excused by it. */
 #define RQ_MARK_NS (10 * MS)
 static _Thread_local struct {
 	int fd;            /* -1: not open (yet, or not available) */
-	int64_t at, delay; /* the mark: when, and run_delay then; at == 0: no mark */
+	int64_t at, delay; /* the mark: run_delay, read at or after `at`; at == 0: no mark */
 } rq = {-1, 0, 0};
 
-static int64_t rq_read(void)
+/* run_delay from a schedstat file: its second field. -1 when unreadable. */
+static int64_t schedstat_delay(int fd)
 {
 	char b[96];
 
-	if (rq.fd < 0)
+	if (fd < 0)
 		return -1;
-	ssize_t n = pread(rq.fd, b, sizeof b - 1, 0);
+	ssize_t n = pread(fd, b, sizeof b - 1, 0);
 	if (n <= 0)
 		return -1;
 	b[n] = '\0';
@@ -614,43 +622,58 @@ static void rq_close(void)
 	rq.fd = -1;
 }
 
+/* As a call starts, at `now` (taken before the reading). */
 static void rq_mark(int64_t now)
 {
 	if (rq.fd < 0 || (rq.at != 0 && now - rq.at < RQ_MARK_NS))
 		return;
-	int64_t d = rq_read();
+	int64_t d = schedstat_delay(rq.fd);
 	if (d >= 0) {
 		rq.at = now;
 		rq.delay = d;
+	} else {
+		rq.at = 0; /* an old mark would widen the window */
 	}
 }
 
-/* The calling thread's wait for a CPU since its mark (0 without one). */
-static int64_t rq_waited(void)
+/* At least how long the calling thread waited for a CPU within [a, b] (b is past). */
+static int64_t rq_waited_within(int64_t a, int64_t b)
 {
-	int64_t d = rq.at != 0 ? rq_read() : -1;
-
-	return d >= rq.delay ? d - rq.delay : 0;
+	if (rq.at == 0)
+		return 0;
+	int64_t d = schedstat_delay(rq.fd), now = now_ns();
+	if (d < rq.delay)
+		return 0;
+	int64_t w = d - rq.delay - (a > rq.at ? a - rq.at : 0) - (now > b ? now - b : 0);
+	return w > 0 ? w : 0;
 }
 
-/* Is `late` (ns past a bound, over [t0, t1]) more than the bound allows once the machine's own
- * stalls, or the calling thread's own wait for a CPU, whichever is longer, are taken off?
- * Counts what they excused. */
-static int too_late(int64_t late, int64_t t0, int64_t t1)
+/* Is `late` (ns past a bound; [a, b] is when it was late) more than the bound allows once the
+ * machine's own stalls over [a, b], or the calling thread's own wait for a CPU within it,
+ * whichever is longer, are taken off? Counts what they excused; *st and *own say what they
+ * were, for the failure message. */
+static int too_late(int64_t late, int64_t a, int64_t b, int64_t *st, int64_t *own)
 {
-	if (late <= (int64_t)C->gone_bound_ms * MS)
+	int64_t bound = (int64_t)C->gone_bound_ms * MS;
+
+	*st = 0;
+	*own = 0;
+	if (late <= bound)
 		return 0;
-	int64_t own = rq_waited();
-	int64_t st = stalled_within(t0, t1 + 20 * MS);
-	if (late - (st > own ? st : own) > (int64_t)C->gone_bound_ms * MS) {
+	*own = rq_waited_within(a, b); /* first: the time from b to its reading is taken off */
+	*st = stalled_within(a, b + 20 * MS);
+	if (late - (*st > *own ? *st : *own) > bound) {
 		/* the monitor records a stall only once it runs again: give it the time to */
 		sleep_ns(50 * MS);
-		st = stalled_within(t0, t1 + 20 * MS);
+		*st = stalled_within(a, b + 20 * MS);
 	}
-	if (late - (st > own ? st : own) <= (int64_t)C->gone_bound_ms * MS) {
+	if (late - *st <= bound) {
 		atomic_fetch_add(&L->excused, 1);
-		if (late - st > (int64_t)C->gone_bound_ms * MS)
-			atomic_fetch_add(&L->excused_cpu, 1); /* the monitor alone would not have */
+		return 0;
+	}
+	if (late - *own <= bound) {
+		atomic_fetch_add(&L->excused, 1);
+		atomic_fetch_add(&L->excused_cpu, 1); /* the stalls alone did not */
 		return 0;
 	}
 	return 1;
@@ -659,18 +682,18 @@ static int too_late(int64_t late, int64_t t0, int64_t t1)
 /* A call that waited past its timeout by more than the bound is a hang. */
 static void check_overrun(int side, const char *what, int timeout_ms, int64_t t0, int64_t t1)
 {
-	int64_t limit = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * MS, dur = t1 - t0;
+	int64_t limit = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * MS, dur = t1 - t0, st, own;
 
 	if (limit < 0 || dur <= limit)
 		return;
 	atomic_max(&L->overrun_max_ns, (uint64_t)(dur - limit));
-	if (too_late(dur - limit, t0, t1)) {
+	if (too_late(dur - limit, t0 + limit, t1, &st, &own)) {
 		atomic_fetch_add(&L->overruns, 1);
-		failf("side %c: %s with a timeout of %d ms returned after %.1f ms (the machine "
-		      "stalled this process for %.1f ms of it; the thread waited %.1f ms for a "
-		      "CPU)",
-		      'A' + side, what, timeout_ms, (double)dur / 1e6,
-		      (double)stalled_within(t0, t1 + 20 * MS) / 1e6, (double)rq_waited() / 1e6);
+		failf("side %c: %s with a timeout of %d ms returned after %.1f ms (of the time "
+		      "past the timeout, the machine stalled this process for %.1f ms, and the "
+		      "thread waited %.1f ms for a CPU)",
+		      'A' + side, what, timeout_ms, (double)dur / 1e6, (double)st / 1e6,
+		      (double)own / 1e6);
 	}
 }
 
@@ -727,13 +750,13 @@ static void peer_gone(struct side *x, int thread, int64_t t0, int64_t t1)
 	atomic_fetch_add(&L->gone_n, 1);
 	atomic_max(&L->gone_max_ns, (uint64_t)lat);
 	atomic_store(&L->ep.s[x->side].gone_epoch, e);
-	if (too_late(lat, t1 - lat, t1))
+	int64_t st, own;
+	if (too_late(lat, t1 - lat, t1, &st, &own))
 		failf("side %c: SHMF_EPEERGONE came %.1f ms after the peer died (bound %llu ms; "
-		      "the machine stalled this process for %.1f ms of it; the thread waited "
+		      "the machine stalled this process for %.1f ms of it, and the thread waited "
 		      "%.1f ms for a CPU)",
 		      'A' + x->side, (double)lat / 1e6, (unsigned long long)C->gone_bound_ms,
-		      (double)stalled_within(t1 - lat, t1 + 20 * MS) / 1e6,
-		      (double)rq_waited() / 1e6);
+		      (double)st / 1e6, (double)own / 1e6);
 }
 
 static void jitter_pause(uint64_t *rng)
@@ -2033,8 +2056,8 @@ static void print_text(const struct sup *S, double secs, int ok, const char *fai
 		       (unsigned long long)atomic_load(&L->stalls_unblocked),
 		       (double)atomic_load(&L->stall_cpu_max_ppm) / 1e4);
 	printf(")\n");
-	printf("  machine stalls: longest %.1f ms; late calls excused by them %llu (%llu by the "
-	       "thread's own wait for a CPU alone), late beyond them %llu\n",
+	printf("  machine stalls: longest %.1f ms; late calls excused %llu (%llu of them by the "
+	       "calling thread's own wait for a CPU, not by a stall), late beyond that %llu\n",
 	       (double)atomic_load(&L->lag_max_ns) / 1e6,
 	       (unsigned long long)atomic_load(&L->excused),
 	       (unsigned long long)atomic_load(&L->excused_cpu),
