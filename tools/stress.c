@@ -1572,7 +1572,8 @@ static int restarts(struct sup *S, int stopping)
 			}
 			S->gone_confirmed++; /* the survivor reported this death */
 		} else {
-			S->kills_both += (s == 0 && o->gone_wait);
+			/* not again for a replacement A that died while B was still down */
+			S->kills_both += (s == 0 && o->gone_wait && !S->both_pending);
 			S->no_survivor++; /* confirmed only by the takeover and the final check */
 		}
 		uint64_t n = 0;
