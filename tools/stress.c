@@ -585,10 +585,9 @@ static int64_t stalled_within(int64_t t0, int64_t t1)
  * a wait where it ends, not where it was, and could excuse wait from before a.) Where the
  * file is missing, or the kernel does not account the wait, nothing is excused by it. */
 #define RQ_MARK_NS (10 * MS)
-static _Thread_local struct {
-	int fd;            /* -1: not open (yet, or not available) */
-	int64_t at, delay; /* the mark: run_delay, read at or after `at`; at == 0: no mark */
-} rq = {-1, 0, 0};
+static _Thread_local int rq_fd = -1;          /* -1: not open (yet, or not available) */
+static _Thread_local int64_t rq_at, rq_delay; /* the mark: run_delay, read at or after rq_at;
+                                               * rq_at == 0: no mark */
 
 /* run_delay from a schedstat file: its second field. -1 when unreadable. */
 static int64_t schedstat_delay(int fd)
@@ -611,40 +610,40 @@ static int64_t schedstat_delay(int fd)
 
 static void rq_open(void)
 {
-	rq.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	rq.at = 0;
+	rq_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	rq_at = 0;
 }
 
 static void rq_close(void)
 {
-	if (rq.fd >= 0)
-		close(rq.fd);
-	rq.fd = -1;
+	if (rq_fd >= 0)
+		close(rq_fd);
+	rq_fd = -1;
 }
 
 /* As a call starts, at `now` (taken before the reading). */
 static void rq_mark(int64_t now)
 {
-	if (rq.fd < 0 || (rq.at != 0 && now - rq.at < RQ_MARK_NS))
+	if (rq_fd < 0 || (rq_at != 0 && now - rq_at < RQ_MARK_NS))
 		return;
-	int64_t d = schedstat_delay(rq.fd);
+	int64_t d = schedstat_delay(rq_fd);
 	if (d >= 0) {
-		rq.at = now;
-		rq.delay = d;
+		rq_at = now;
+		rq_delay = d;
 	} else {
-		rq.at = 0; /* an old mark would widen the window */
+		rq_at = 0; /* an old mark would widen the window */
 	}
 }
 
 /* At least how long the calling thread waited for a CPU within [a, b] (b is past). */
 static int64_t rq_waited_within(int64_t a, int64_t b)
 {
-	if (rq.at == 0)
+	if (rq_at == 0)
 		return 0;
-	int64_t d = schedstat_delay(rq.fd), now = now_ns();
-	if (d < rq.delay)
+	int64_t d = schedstat_delay(rq_fd), now = now_ns();
+	if (d < rq_delay)
 		return 0;
-	int64_t w = d - rq.delay - (a > rq.at ? a - rq.at : 0) - (now > b ? now - b : 0);
+	int64_t w = d - rq_delay - (a > rq_at ? a - rq_at : 0) - (now > b ? now - b : 0);
 	return w > 0 ? w : 0;
 }
 
