@@ -1389,13 +1389,15 @@ static int kp_arm(struct sup *S, uint64_t *n)
 	return kp;
 }
 
-/* Side s died (or is about to be killed): its peer may now be told SHMF_EPEERGONE. */
+/* Side s died (or is about to be killed): its peer may now be told SHMF_EPEERGONE. `down`
+ * before the epoch: peer_gone() reads the epoch, then `down`, and one that sees the new epoch
+ * must see the death outstanding (it waits only for an epoch that changes after its read). */
 static void announce_death(int s, uint64_t epoch, int64_t at, int kp)
 {
 	atomic_store(&L->ep.s[s].dead_kp, kp);
 	atomic_store(&L->ep.s[s].dead_ns, at);
-	atomic_store(&L->ep.s[s].dead_epoch, epoch);
 	atomic_store(&L->ep.s[s].down, 1);
+	atomic_store(&L->ep.s[s].dead_epoch, epoch);
 }
 
 /* The status of a side that died or exited: -1 when that is a failure (recorded). */
