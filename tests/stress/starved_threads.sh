@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # starved_threads.sh - the stress tool's time bounds on a machine that keeps its worker threads
 # waiting for a CPU while their stall monitors run on time. Run by hand, not by ctest (it needs
-# one CPU to itself for the run, and taskset and chrt from util-linux):
+# one CPU to itself for the run, taskset and chrt from util-linux, and pgrep from procps):
 #
 #   tests/stress/starved_threads.sh PATH/TO/shmframe [SEED [GONE_BOUND_MS]]
 #
@@ -17,6 +17,9 @@ set -u
 bin=${1:?usage: starved_threads.sh PATH/TO/shmframe [SEED [GONE_BOUND_MS]]}
 seed=${2:-8}
 bound=${3:-500}
+for tool in taskset chrt pgrep; do
+	command -v "$tool" >/dev/null || { echo "starved_threads: needs $tool" >&2; exit 2; }
+done
 out=$(mktemp)
 hogs=()
 # shellcheck disable=SC2317 # run by the trap
