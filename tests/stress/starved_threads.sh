@@ -12,7 +12,7 @@
 # once (docs/STRESS.md, "Time bounds on a shared machine"). Before the tool measured each
 # thread's own wait, seed 8 failed here with "returned after 600-690 ms (the machine stalled
 # this process for 0.0 ms of it)"; it passes now, with the late calls counted as excused.
-# Exit: the stress tool's.
+# Exit: the stress tool's; 2 when a tool is missing or fewer than 4 threads were starved.
 set -u
 bin=${1:?usage: starved_threads.sh PATH/TO/shmframe [SEED [GONE_BOUND_MS]]}
 seed=${2:-8}
@@ -49,4 +49,8 @@ wait "$st"
 rc=$?
 echo "starved_threads: $n worker threads made SCHED_IDLE; shmframe stress exited $rc"
 grep -E 'machine stalls|FAILED:' "$out"
+if [ "$n" -lt 4 ]; then
+	echo "starved_threads: expected 4 (two sides, a sender and a receiver each): this run shows nothing" >&2
+	exit 2
+fi
 exit "$rc"
