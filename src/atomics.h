@@ -209,7 +209,8 @@ static inline uint32_t shmf_sh_copy_in_crc(uint32_t crc, const uint8_t *hdr, uns
 	return shmf_crc32c_copy_in(crc, hdr, dst, src, n);
 }
 
-/* The full fence of the futex protocol (PROTO 8, steps W2 and S2). */
+/* The full fence of the futex protocol (PROTO 8, steps W2 and S2), and the one between a lock
+ * test and the second look at the peer's role line (PROTO 7). */
 static inline void shmf_fence_seq_cst(void)
 {
 	atomic_thread_fence(memory_order_seq_cst);

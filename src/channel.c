@@ -513,21 +513,33 @@ static int trip_check(const shmf_channel *ch, shmf_ring *r, int rc)
 /* The peer's liveness as the table of PROTO 7 defines it. check_lock costs one system call. */
 static int peer_status(shmf_channel *ch, int check_lock)
 {
-	/* The epoch first (role_attach() says why). Acquire: pairs with the release of the peer's
-	 * epoch in role_attach(), then of its state in shmf_close(). */
-	uint32_t epoch = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH);
-	uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
+	for (;;) {
+		/* The epoch first (role_attach() says why). Acquire: pairs with the release of the
+		 * peer's epoch in role_attach(), then of its state in shmf_close(). */
+		uint32_t epoch = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH);
+		uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
 
-	switch (state) {
-	case SHMF_ROLE_NEVER: return 0;
-	case SHMF_ROLE_ATTACHED:
-		if (check_lock && shmf_os_lock_free(ch->fd, ch->peer_lock) == 1)
-			return SHMF_EPEERGONE;
-		return 0;
-	case SHMF_ROLE_DETACHED:
-		/* Closed if it was there when we came, or has come (and gone) since. */
-		return (ch->peer_seen || epoch != ch->peer_epoch0) ? SHMF_EPEERCLOSED : 0;
-	default: return SHMF_EROLE;
+		switch (state) {
+		case SHMF_ROLE_NEVER: return 0;
+		case SHMF_ROLE_ATTACHED:
+			if (!check_lock || shmf_os_lock_free(ch->fd, ch->peer_lock) != 1)
+				return 0;
+			/* A free lock proves a death only if the peer is still the one we read: a
+			 * peer that closes stores state 2 before its close drops the lock, so a
+			 * close that fell between our reads and the test would pass for a death
+			 * (PROTO 7). The fence keeps the reads below after the test; the closer's
+			 * store precedes its close. */
+			shmf_fence_seq_cst();
+			if (shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH) == epoch &&
+			    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) == state)
+				return SHMF_EPEERGONE;
+			check_lock = 0; /* it closed or was taken over meanwhile: read it anew */
+			continue;
+		case SHMF_ROLE_DETACHED:
+			/* Closed if it was there when we came, or has come (and gone) since. */
+			return (ch->peer_seen || epoch != ch->peer_epoch0) ? SHMF_EPEERCLOSED : 0;
+		default: return SHMF_EROLE;
+		}
 	}
 }
 
