@@ -101,7 +101,7 @@ stage_valgrind() {
 	configure_build valgrind -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug || return 1
 	local t rc=0 n=0 log="$ARTIFACTS/valgrind.log"
 	: >"$log"
-	for t in crc32c frame name segment ring channel wake vectors os; do
+	for t in crc32c frame name segment ring channel wake liveness vectors os; do
 		n=$((n + 1))
 		echo "--- valgrind test_$t"
 		(cd "$CI_BUILD/valgrind/tests" && CK_FORK=no CK_DEFAULT_TIMEOUT=600 \

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include "atomics.h"
+#include "bytes.h"
 #include "ring_wait.h"
 
 #include <errno.h>
@@ -425,17 +426,25 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
 
 /* For a file that is not ready: its creator died before it was ready. A creator takes role A's
  * lock microseconds after it made the file (PROTO 9.1 step 2), so a free lock on a file whose
- * status last changed SHMF_ORPHAN_NS ago or more (the creator's fchmod; wall clock) means that. */
+ * status last changed SHMF_ORPHAN_NS ago or more (the creator's fchmod; wall clock) means that,
+ * unless the file became ready after our look found it not ready and its creator has left since
+ * (`shmframe create` leaves at once). Ready never goes back to not ready, so a look at init_state
+ * after the lock test tells the two apart (PROTO 9.2). */
 static int creator_gone(const char *name)
 {
 	int fd = -1, gone = 0;
 	shmf_os_stat st;
+	uint8_t init[4];
 
 	if (shmf_os_open(name, &fd) != 0)
 		return 0;
 	if (shmf_os_fstat(fd, &st) == 0 &&
-	    (int64_t)shmf_os_wall_ns() - st.ctime_ns >= (int64_t)SHMF_ORPHAN_NS)
-		gone = shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1;
+	    (int64_t)shmf_os_wall_ns() - st.ctime_ns >= (int64_t)SHMF_ORPHAN_NS &&
+	    shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1) {
+		shmf_fence_seq_cst(); /* the look stays after the test */
+		gone = shmf_os_read_at(fd, SHMF_H_INIT_STATE, init, sizeof init) != 0 ||
+		       shmf_ld32(init) != SHMF_STATE_READY;
+	}
 	shmf_os_close(fd);
 	return gone;
 }
@@ -510,30 +519,50 @@ static int trip_check(const shmf_channel *ch, shmf_ring *r, int rc)
 
 /* ---- waiting (PROTO 7, 8) ------------------------------------------------------------------ */
 
-/* The peer's liveness as the table of PROTO 7 defines it. check_lock costs one system call. */
-static int peer_status(shmf_channel *ch, int check_lock)
+/* After the peer's role line read (epoch, state 1) and a lock test that found the lock free: is
+ * that peer dead? A free lock proves a death only if the peer is still the one we read (PROTO 7):
+ * a peer that closes stores state 2 before its close drops the lock, so a close that fell between
+ * the read and the test passes for a death. Hence a full fence (the reads stay after the test)
+ * and the line again. Unchanged is still not enough: a successor may have taken the lock and
+ * stored its state 1 (that of the dead or closed one, to us) but not yet its new epoch, as
+ * role_attach() stores the epoch last. It holds the lock from before that store to after it
+ * stores its epoch, so a second test and a third look settle it: free and still unchanged is a
+ * death (of the one we read, or of a successor that died before its epoch). 1 dead, 0 alive
+ * (the lock held, or a test that failed, which is no evidence), -1 the line changed. */
+static int dead_peer(shmf_channel *ch, uint32_t epoch, uint32_t state)
+{
+	for (int look = 0; look < 2; look++) {
+		if (look > 0 && shmf_os_lock_free(ch->fd, ch->peer_lock) != 1)
+			return 0;
+		shmf_fence_seq_cst();
+		/* Acquire: pairs with the releases of role_attach() and shmf_close(), as below. */
+		if (shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH) != epoch ||
+		    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) != state)
+			return -1;
+	}
+	return 1;
+}
+
+/* The peer's liveness as the table of PROTO 7 defines it; *seen is the role state it judged.
+ * check_lock costs one system call (three when the lock is free). */
+static int peer_status(shmf_channel *ch, int check_lock, uint32_t *seen)
 {
 	for (;;) {
 		/* The epoch first (role_attach() says why). Acquire: pairs with the release of the
 		 * peer's epoch in role_attach(), then of its state in shmf_close(). */
 		uint32_t epoch = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH);
 		uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
+		int dead;
 
+		*seen = state;
 		switch (state) {
 		case SHMF_ROLE_NEVER: return 0;
 		case SHMF_ROLE_ATTACHED:
 			if (!check_lock || shmf_os_lock_free(ch->fd, ch->peer_lock) != 1)
 				return 0;
-			/* A free lock proves a death only if the peer is still the one we read: a
-			 * peer that closes stores state 2 before its close drops the lock, so a
-			 * close that fell between our reads and the test would pass for a death
-			 * (PROTO 7). The fence keeps the reads below after the test; the closer's
-			 * store precedes its close. */
-			shmf_fence_seq_cst();
-			if (shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH) == epoch &&
-			    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) == state)
-				return SHMF_EPEERGONE;
-			check_lock = 0; /* it closed or was taken over meanwhile: read it anew */
+			if ((dead = dead_peer(ch, epoch, state)) >= 0)
+				return dead ? SHMF_EPEERGONE : 0;
+			check_lock = 0; /* it closed or was replaced meanwhile: judge it anew */
 			continue;
 		case SHMF_ROLE_DETACHED:
 			/* Closed if it was there when we came, or has come (and gone) since. */
@@ -618,7 +647,8 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	/* The lock at most once a slice per direction: a peer that dies is seen within a slice of
 	 * its death, whether this call or an earlier one made the last test. */
 	int check = now >= ch->next_lock_check[reader];
-	rc = peer_status(ch, check);
+	uint32_t seen;
+	rc = peer_status(ch, check, &seen);
 	if (check)
 		ch->next_lock_check[reader] = now + SLICE_NS;
 	if (rc == SHMF_EPEERGONE || rc == SHMF_EPEERCLOSED) {
@@ -629,9 +659,13 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		return rc;
 
 	word = shmf_ring_wait_word(r, reader);
-	shmf_sh_store_relaxed32(word, 1);      /* W1 */
-	shmf_fence_seq_cst();                  /* W2: pairs with the fence in shmf_ring_wake() */
-	if (shmf_ring_peer_moved(r, reader)) { /* W3 */
+	shmf_sh_store_relaxed32(word, 1); /* W1 */
+	shmf_fence_seq_cst();             /* W2: pairs with the fence in shmf_ring_wake() */
+	/* W3: the position, and the peer's state, which shmf_close() stores before its wake (the
+	 * same pairing), so that a close between peer_status() and W1 is not slept through.
+	 * Acquire: pairs with the release of the state in shmf_close(). */
+	if (shmf_ring_peer_moved(r, reader) ||
+	    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) != seen) {
 		shmf_sh_store_relaxed32(word, 0);
 		return 0;
 	}

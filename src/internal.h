@@ -190,6 +190,8 @@ SHMF_HIDDEN int shmf_os_names(const char *name, int fd);
 SHMF_HIDDEN int shmf_os_lock(int fd, uint64_t offset); /* 0 or SHMF_EROLEBUSY */
 SHMF_HIDDEN void shmf_os_unlock(int fd, uint64_t offset);
 SHMF_HIDDEN int shmf_os_lock_free(int fd, uint64_t offset); /* 1 free, 0 held, <0 error */
+/* n bytes of the file at offset (pread): 0, or <0 for an error or fewer bytes than n */
+SHMF_HIDDEN int shmf_os_read_at(int fd, uint64_t offset, void *buf, size_t n);
 SHMF_HIDDEN int shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
 SHMF_HIDDEN void shmf_os_futex_wake(unsigned char *word);
 SHMF_HIDDEN int64_t shmf_os_now_ns(void);   /* CLOCK_MONOTONIC */

@@ -417,6 +417,18 @@ int shmf_os_lock_free(int fd, uint64_t offset)
 	return fl.l_type == F_UNLCK ? 1 : 0;
 }
 
+int shmf_os_read_at(int fd, uint64_t offset, void *buf, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = pread(fd, buf, n, (off_t)offset);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return from_errno(errno);
+	return (size_t)got == n ? 0 : SHMF_ESIZE;
+}
+
 /* Sleep while *word == expect, until woken or until the CLOCK_MONOTONIC deadline (absolute, ns;
  * negative for none). Shared futex: no FUTEX_PRIVATE_FLAG, the word lives in a MAP_SHARED mapping
  * that other processes wait on too (PROTO 8). Returns 0 whatever the reason for waking; the caller

@@ -1,39 +1,74 @@
-/* test_liveness.c - a free lock is a death only if the peer is still the one that was read
- * (PROTO 7, "The peer's liveness").
+/* test_liveness.c - what a waiting call concludes about its peer, at the instants where a
+ * conclusion can go wrong (PROTO 7, "The peer's liveness"; PROTO 9.2).
  *
  * A waiting call reads its peer's epoch and state, and where the state is 1 (attached) tests the
  * peer's role lock. A peer that closes stores state 2 and then closes its descriptor, which drops
- * the lock. If that whole close falls between the waiter's reads and its lock test, the waiter
- * holds state 1 in its hand and finds the lock free: without a second look it would report a
- * clean close as a death (SHMF_EPEERGONE). The stress tool's checks could meet this (a side that
- * closes at the end of a run while the other waits), but only by the rarest timing.
+ * the lock; a successor takes the lock, stores state 1 and then its new epoch. A close or an
+ * attach that falls between the waiter's reads and its lock test must not pass for a death, and
+ * a close just after them must not be slept through. An attach that waits for a segment to
+ * become ready must not take a creator that finished and left for one that died.
  *
  * Here the timing is made, not waited for: the linker's --wrap (tests/CMakeLists.txt) sends the
- * library's calls of shmf_os_lock_free() through __wrap_shmf_os_lock_free() below, which, when
- * armed, runs an action (the peer's close) just before the real lock test. No clock is involved.
+ * library's calls of shmf_os_lock_free() through __wrap_shmf_os_lock_free() below, which runs an
+ * armed action just before or just after the real lock test, and its futex sleeps through
+ * __wrap_shmf_os_futex_wait(), which counts them. No clock is involved.
  */
 #include "testutil.h"
 
 #define CAP 4096u
 
-/* ---- the hook on shmf_os_lock_free() ------------------------------------------------------- */
+/* ---- the hooks ------------------------------------------------------------------------------ */
 
-static void (*before_lock_test)(void *); /* run once, then disarmed */
-static void *before_arg;
+typedef void (*action)(void *);
+static action before_lock_test, after_lock_test; /* each run once, then disarmed */
+static void *hook_arg;
 static unsigned lock_tests; /* lock tests made, armed or not */
+static unsigned sleeps;     /* futex sleeps begun */
+
+static void run_once(action *a)
+{
+	action fn = *a;
+
+	*a = NULL;
+	if (fn != NULL)
+		fn(hook_arg);
+}
 
 int __real_shmf_os_lock_free(int fd, uint64_t offset);
 int __wrap_shmf_os_lock_free(int fd, uint64_t offset);
 int __wrap_shmf_os_lock_free(int fd, uint64_t offset)
 {
-	void (*fn)(void *) = before_lock_test;
-
 	lock_tests++;
-	if (fn != NULL) {
-		before_lock_test = NULL;
-		fn(before_arg);
+	run_once(&before_lock_test);
+	int rc = __real_shmf_os_lock_free(fd, offset);
+	run_once(&after_lock_test);
+	return rc;
+}
+
+int __real_shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
+int __wrap_shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
+int __wrap_shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns)
+{
+	sleeps++;
+	return __real_shmf_os_futex_wait(word, expect, deadline_ns);
+}
+
+/* A process's role lock, taken by hand on a description of its own (PROTO 7): -1 if refused. */
+static int take_role_lock(const char *name, int side)
+{
+	struct flock fl = {0};
+	int fd = shm_open(name, O_RDWR, 0);
+
+	ck_assert_int_ge(fd, 0);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SHMF_ROLE_LOCK_OFFSET(side);
+	fl.l_len = 1;
+	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+		close(fd);
+		return -1;
 	}
-	return __real_shmf_os_lock_free(fd, offset);
+	return fd;
 }
 
 static void close_channel(void *ch)
@@ -41,7 +76,8 @@ static void close_channel(void *ch)
 	ck_assert_int_eq(shmf_close(ch), 0);
 }
 
-static void open_pair(char name[96], const char *tag, shmf_channel **a, shmf_channel **b)
+/* Side A of a new segment: small rings, no spin (every wait goes to the futex path at once). */
+static void create_a(char name[96], const char *tag, shmf_channel **a)
 {
 	shmf_config cfg;
 
@@ -51,6 +87,11 @@ static void open_pair(char name[96], const char *tag, shmf_channel **a, shmf_cha
 	cfg.spin = 0;
 	tu_name(name, tag);
 	ck_assert_int_eq(shmf_create(name, &cfg, a), 0);
+}
+
+static void open_pair(char name[96], const char *tag, shmf_channel **a, shmf_channel **b)
+{
+	create_a(name, tag, a);
 	ck_assert_int_eq(shmf_open(name, b), 0);
 }
 
@@ -67,7 +108,7 @@ START_TEST(test_a_close_during_the_lock_test_is_a_close_not_a_death)
 
 	open_pair(name, "closing", &a, &b);
 	before_lock_test = close_channel;
-	before_arg = b;
+	hook_arg = b;
 	lock_tests = 0;
 	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, 5000), SHMF_EPEERCLOSED);
 	ck_assert_ptr_null(before_lock_test); /* the close ran inside the lock test */
@@ -93,10 +134,143 @@ START_TEST(test_a_close_during_a_senders_lock_test_is_a_close_not_a_death)
 	ck_assert_int_eq(rc, SHMF_EAGAIN);
 	ck_assert_int_gt(sent, 0);
 	before_lock_test = close_channel;
-	before_arg = b;
+	hook_arg = b;
 	ck_assert_int_eq(shmf_send(a, msg, sizeof msg, 5000), SHMF_EPEERCLOSED);
 	ck_assert_ptr_null(before_lock_test);
 	ck_assert_int_eq(shmf_close(a), 0);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* A successor between its lock and its epoch. B closes just before the receiver's lock test
+ * (which finds the lock free); just after it, a new B takes the lock and stores state 1, as
+ * role_attach() does before it stores the new epoch. The receiver's second look finds the epoch
+ * and the state it read first: only the second lock test, held, shows that a live process holds
+ * the role. The call waits on, and times out. */
+static struct successor {
+	const char *name;
+	unsigned char *seg;
+	int lock_fd;
+} succ;
+
+static void successor_half_attached(void *unused)
+{
+	(void)unused;
+	succ.lock_fd = take_role_lock(succ.name, SHMF_SIDE_B);
+	ck_assert_int_ge(succ.lock_fd, 0);
+	tu_set32(succ.seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+}
+
+START_TEST(test_a_successor_that_has_not_stored_its_epoch_is_alive)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	uint8_t buf[16];
+	size_t n = 0, size;
+
+	open_pair(name, "successor", &a, &b);
+	succ.name = name;
+	succ.seg = tu_map(name, &size);
+	before_lock_test = close_channel;
+	after_lock_test = successor_half_attached;
+	hook_arg = b;
+	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, 300), SHMF_ETIMEDOUT);
+	ck_assert_ptr_null(after_lock_test);
+	close(succ.lock_fd);
+	tu_unmap(succ.seg, size);
+	ck_assert_int_eq(shmf_close(a), 0);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* The control of the last: B is a process played by hand (its role line says attached, it holds
+ * its lock) that dies just before the receiver's lock test, leaving state 1. Every look finds
+ * the line unchanged and every test the lock free: SHMF_EPEERGONE, after two lock tests. */
+static void drop_lock(void *fd)
+{
+	close(*(int *)fd);
+}
+
+START_TEST(test_a_peer_that_dies_before_the_lock_test_is_gone)
+{
+	char name[96];
+	shmf_channel *a;
+	uint8_t buf[16];
+	size_t n = 0, size;
+	int fd;
+
+	create_a(name, "dies", &a);
+	unsigned char *seg = tu_map(name, &size);
+	fd = take_role_lock(name, SHMF_SIDE_B);
+	ck_assert_int_ge(fd, 0);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_EPOCH, 1);
+	before_lock_test = drop_lock;
+	hook_arg = &fd;
+	lock_tests = 0;
+	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, 5000), SHMF_EPEERGONE);
+	ck_assert_uint_eq(lock_tests, 2u);
+	tu_unmap(seg, size);
+	ck_assert_int_eq(shmf_close(a), 0);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* B closes just after the receiver's lock test found it alive, before the receiver flags that it
+ * sleeps: B's wake finds no flag and wakes nobody. The receiver must see the close at its last
+ * look before the futex (W3), not sleep until its slice ends: no sleep at all here. */
+START_TEST(test_a_close_just_after_the_lock_test_is_not_slept_through)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	uint8_t buf[16];
+	size_t n = 0;
+
+	open_pair(name, "closewake", &a, &b);
+	after_lock_test = close_channel;
+	hook_arg = b;
+	sleeps = 0;
+	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, 5000), SHMF_EPEERCLOSED);
+	ck_assert_ptr_null(after_lock_test);
+	ck_assert_uint_eq(sleeps, 0u);
+	ck_assert_int_eq(shmf_close(a), 0);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* PROTO 9.2: an attach that waits for a segment that is not ready concludes that its creator died
+ * when role A's lock is free. Here the creator publishes init_state and leaves (as `shmframe
+ * create` does) after the attach's look found it not ready, just before its lock test. The file
+ * is ready: the attach must take it, not report SHMF_EPEERGONE. */
+static struct {
+	unsigned char *seg;
+	shmf_channel *creator;
+} late;
+
+static void ready_and_leave(void *unused)
+{
+	(void)unused;
+	tu_set32(late.seg, SHMF_H_INIT_STATE, SHMF_STATE_READY);
+	ck_assert_int_eq(shmf_close(late.creator), 0);
+}
+
+START_TEST(test_a_creator_that_finished_and_left_during_the_wait_is_not_gone)
+{
+	char name[96];
+	shmf_channel *a, *b = NULL;
+	size_t size;
+
+	create_a(name, "lateready", &a);
+	late.seg = tu_map(name, &size);
+	late.creator = a;
+	tu_set32(late.seg, SHMF_H_INIT_STATE, SHMF_STATE_INIT); /* outside the header's CRC */
+	struct timespec age = {0, 150000000L};                  /* past SHMF_ORPHAN_NS */
+	nanosleep(&age, NULL);
+	before_lock_test = ready_and_leave;
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 2000, &b), 0);
+	ck_assert_ptr_null(before_lock_test);
+	ck_assert_int_eq(shmf_close(b), 0);
+	tu_unmap(late.seg, size);
 	ck_assert_int_eq(shmf_unlink(name), 0);
 }
 END_TEST
@@ -128,6 +302,10 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_a_close_during_the_lock_test_is_a_close_not_a_death);
 	tcase_add_test(tc, test_a_close_during_a_senders_lock_test_is_a_close_not_a_death);
+	tcase_add_test(tc, test_a_successor_that_has_not_stored_its_epoch_is_alive);
+	tcase_add_test(tc, test_a_peer_that_dies_before_the_lock_test_is_gone);
+	tcase_add_test(tc, test_a_close_just_after_the_lock_test_is_not_slept_through);
+	tcase_add_test(tc, test_a_creator_that_finished_and_left_during_the_wait_is_not_gone);
 	tcase_add_test(tc, test_a_live_peer_is_alive_after_a_lock_test);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
