@@ -207,7 +207,8 @@ SHMF_API int shmf_unlink(const char *name);
 SHMF_API int shmf_name_check(const char *name);
 
 /* How many times a blocked call polls before it sleeps on a futex (default 2000; 0 sleeps at
- * once). Spinning trades CPU time for latency while the peer is active. */
+ * once). Spinning trades CPU time for latency while the peer is active; a call with a timeout
+ * stops spinning at its deadline. */
 SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 
 /* Batching for a saturated stream of small messages; default 0 (off). A reader that keeps pace

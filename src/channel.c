@@ -16,14 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLICE_NS       100000000LL /* PROTO 7: the liveness bound */
-#define ATTACH_POLL_NS 1000000     /* PROTO 9.2 */
-#define DEFAULT_SPIN   2000u
+#define SLICE_NS        100000000LL /* PROTO 7: the liveness bound */
+#define ATTACH_POLL_NS  1000000     /* PROTO 9.2 */
+#define DEFAULT_SPIN    2000u
+/* A spin with a deadline reads the clock once every SPIN_CLOCK_MASK + 1 polls (none by default). */
+#define SPIN_CLOCK_MASK 4095u
 /* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
  * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
  * polls, under a microsecond here). */
-#define HOLD_POLLS     200u
-#define HOLD_IDLE      8u
+#define HOLD_POLLS      200u
+#define HOLD_IDLE       8u
 
 struct shmf_channel {
 	int fd;
@@ -373,6 +375,10 @@ static int attach_fd(int fd, int side, const shmf_channel *share, int named, int
 	*out = ch;
 	return 0;
 out:
+	/* A truncation while we looked: whatever its zero pages made of A6-A18 (SHMF_ENOTREADY, a
+	 * reject) is SHMF_ETRUNCATED, as for every other call (PROTO 9.6). */
+	if (shmf_os_guard_tripped(ch->guard))
+		rc = SHMF_ETRUNCATED;
 	destroy(ch);
 	return rc;
 }
@@ -474,9 +480,14 @@ int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 		/* Never going to be ready: say so rather than wait on (PROTO 9.2). */
 		if (rc == SHMF_ENOTREADY && creator_gone(name))
 			return SHMF_EPEERGONE;
-		if (timeout_ms > 0 && shmf_os_now_ns() >= deadline)
-			return rc;
-		shmf_os_sleep_ns(ATTACH_POLL_NS);
+		int64_t nap = ATTACH_POLL_NS;
+		if (timeout_ms > 0) {
+			int64_t left = deadline - shmf_os_now_ns();
+			if (left <= 0)
+				return rc;
+			nap = left < nap ? left : nap; /* never past the deadline */
+		}
+		shmf_os_sleep_ns(nap);
 	}
 }
 
@@ -638,6 +649,10 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		for (unsigned i = 0; i < ch->spin; i++) {
 			if (shmf_ring_peer_moved(r, reader))
 				return 0;
+			/* a long spin (shmf_set_spin) ends at the deadline too */
+			if ((i & SPIN_CLOCK_MASK) == SPIN_CLOCK_MASK && w->deadline >= 0 &&
+			    shmf_os_now_ns() >= w->deadline)
+				break;
 			shmf_cpu_relax();
 		}
 	}

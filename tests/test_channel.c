@@ -3,6 +3,7 @@
  * zero-copy and message size limits. */
 #include "testutil.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -173,6 +174,27 @@ START_TEST(test_recv_with_timeout_100_on_an_empty_ring_times_out_after_about_100
 	int64_t dt = mono_ms() - t0;
 	ck_assert_int_ge(dt, 90);
 	ck_assert_int_lt(dt, 5000);
+	close_pair(name, a, b);
+}
+END_TEST
+
+/* A spin longer than the timeout (shmf_set_spin) ends at the deadline too. UINT_MAX polls take
+ * a minute or more here (each an acquire load and a pause); the call must time out after its
+ * 100 ms all the same. */
+START_TEST(test_a_spin_longer_than_the_timeout_ends_at_the_deadline)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	uint8_t buf[16];
+	size_t n = 0;
+
+	open_pair(name, "longspin", 0, &a, &b);
+	ck_assert_int_eq(shmf_set_spin(b, UINT_MAX), 0);
+	int64_t t0 = mono_ms();
+	ck_assert_int_eq(shmf_recv(b, buf, sizeof buf, &n, 100), SHMF_ETIMEDOUT);
+	int64_t dt = mono_ms() - t0;
+	ck_assert_int_ge(dt, 90);
+	ck_assert_int_lt(dt, 10000);
 	close_pair(name, a, b);
 }
 END_TEST
@@ -895,6 +917,7 @@ static Suite *channel_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc,
 	               test_recv_with_timeout_100_on_an_empty_ring_times_out_after_about_100_ms);
+	tcase_add_test(tc, test_a_spin_longer_than_the_timeout_ends_at_the_deadline);
 	tcase_add_test(
 	        tc,
 	        test_send_on_a_full_ring_is_eagain_with_timeout_0_and_etimedout_with_timeout_100);

@@ -589,6 +589,56 @@ START_TEST(test_the_ring_we_read_is_mapped_read_only)
 }
 END_TEST
 
+/* ---- a truncation while an attach looks --------------------------------------------------- */
+
+/* The linker's --wrap (tests/CMakeLists.txt) sends the library's calls of
+ * shmf_os_guard_register() through the function below: when armed with a name, it truncates that
+ * file to nothing just after the attach has mapped it and put the mapping under the guard, before
+ * the attach reads a byte of it. */
+static const char *cut_on_register;
+
+int __real_shmf_os_guard_register(unsigned char *base, uint64_t size);
+int __wrap_shmf_os_guard_register(unsigned char *base, uint64_t size);
+int __wrap_shmf_os_guard_register(unsigned char *base, uint64_t size)
+{
+	int slot = __real_shmf_os_guard_register(base, size);
+	const char *name = cut_on_register;
+
+	cut_on_register = NULL;
+	if (name != NULL) {
+		cutter c = {name, 0, 0};
+		cut(&c);
+	}
+	return slot;
+}
+
+/* PROTOCOL.md 9.6: what an attach reads of the zero pages the guard maps (a header that is not
+ * ready, a bad magic, rings out of place) is no finding about the segment: the attach reports
+ * SHMF_ETRUNCATED, as every other call does, and leaves nothing mapped or open. */
+START_TEST(test_a_truncation_while_an_attach_looks_is_etruncated)
+{
+	char name[96];
+	shmf_config cfg;
+	shmf_channel *a, *b = NULL;
+	int fds;
+
+	shmf_config_init(&cfg);
+	cfg.capacity = 8192;
+	cfg.max_message = 64;
+	ck_assert_int_eq(shmf_sigbus_guard(1), 0); /* first: the creator's mapping is cut too */
+	ck_assert_int_eq(shmf_create(tu_name(name, "attachcut"), &cfg, &a), 0);
+	fds = tu_count_fds();
+	cut_on_register = name;
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 0, &b), SHMF_ETRUNCATED);
+	ck_assert_ptr_null(cut_on_register);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(tu_count_fds(), fds);
+	shmf_close(a); /* its mapping was cut too: under the guard still */
+	shmf_unlink(name);
+	ck_assert_int_eq(shmf_sigbus_guard(0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guard");
@@ -606,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, test_guard_off_twice_and_a_full_table);
 	tcase_add_test(tc, test_without_the_guard_truncation_kills);
 	tcase_add_test(tc, test_the_ring_we_read_is_mapped_read_only);
+	tcase_add_test(tc, test_a_truncation_while_an_attach_looks_is_etruncated);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
 }
