@@ -129,7 +129,8 @@ SHMF_API void shmf_config_init(shmf_config *cfg);
  * existing name (SHMF_EEXIST). cfg may be NULL for the defaults. A creator whose name is removed
  * while it creates (it stalled long enough to look dead: `shmframe gc --not-ready`, an unlink)
  * fails with SHMF_ENOENT, or SHMF_EEXIST when another creator has made the name anew meanwhile,
- * and never removes that other creator's file (PROTOCOL.md 9.1). */
+ * and never removes that other creator's file (PROTOCOL.md 9.1). SHMF_EROLEBUSY: another process
+ * held role A's lock of the new file already (`shmframe gc` removing it). */
 SHMF_API int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out);
 
 /* Attach to an existing segment as side B, without waiting. */
@@ -171,14 +172,17 @@ SHMF_API int shmf_release(shmf_channel *ch);
  *   shmf_recv_fd:      receive it; refuses (SHMF_EPEERCRED) a peer whose SO_PEERCRED uid is not
  *                      allowed_uid (-1: our own effective uid), and (SHMF_EINVAL) anything but
  *                      one byte "S" with one descriptor; SHMF_EPEERCLOSED when the peer hung
- *                      up. It blocks as the socket does. *fd is the caller's to close.
+ *                      up (or sent an empty message without a descriptor, which looks the
+ *                      same). It blocks as the socket does. *fd is the caller's to close.
  *   shmf_attach_fd:    attach to it as `side`, after checking that it carries F_SEAL_SHRINK,
  *                      F_SEAL_GROW and F_SEAL_SEAL (SHMF_ESEALS otherwise). The caller keeps
  *                      and closes its own descriptor. The channel opens the file anew (a
  *                      description of its own, so a second attach through the same fd finds
  *                      the role taken: SHMF_EROLEBUSY); where the file's mode forbids that (a
  *                      peer of another uid made it 0600) it duplicates fd instead, and then
- *                      the caller must not attach the same side twice through that fd. */
+ *                      the caller must attach through that fd only once: a lock test never
+ *                      sees its own description's locks, so two sides attached through one
+ *                      description would each take the other for dead. */
 SHMF_API int shmf_create_memfd(const shmf_config *cfg, shmf_channel **out);
 SHMF_API int shmf_send_fd(const shmf_channel *ch, int sock);
 SHMF_API int shmf_recv_fd(int sock, int allowed_uid, int *fd);
@@ -208,7 +212,8 @@ SHMF_API int shmf_name_check(const char *name);
 
 /* How many times a blocked call polls before it sleeps on a futex (default 2000; 0 sleeps at
  * once). Spinning trades CPU time for latency while the peer is active; a call with a timeout
- * stops spinning at its deadline. */
+ * stops spinning at its deadline. Both directions read the setting: call it before the channel's
+ * threads start sending and receiving, or while neither is in a call. */
 SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 
 /* Batching for a saturated stream of small messages; default 0 (off). A reader that keeps pace
