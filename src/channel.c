@@ -440,13 +440,13 @@ static int creator_gone(const char *name)
 {
 	int fd = -1, gone = 0;
 	shmf_os_stat st;
-	uint8_t init[4];
 
 	if (shmf_os_open(name, &fd) != 0)
 		return 0;
 	if (shmf_os_fstat(fd, &st) == 0 &&
 	    (int64_t)shmf_os_wall_ns() - st.ctime_ns >= (int64_t)SHMF_ORPHAN_NS &&
 	    shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1) {
+		uint8_t init[4];
 		shmf_fence_seq_cst(); /* the look stays after the test */
 		gone = shmf_os_read_at(fd, SHMF_H_INIT_STATE, init, sizeof init) != 0 ||
 		       shmf_ld32(init) != SHMF_STATE_READY;
