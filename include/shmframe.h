@@ -129,8 +129,9 @@ SHMF_API void shmf_config_init(shmf_config *cfg);
  * existing name (SHMF_EEXIST). cfg may be NULL for the defaults. A creator whose name is removed
  * while it creates (it stalled long enough to look dead: `shmframe gc --not-ready`, an unlink)
  * fails with SHMF_ENOENT, or SHMF_EEXIST when another creator has made the name anew meanwhile,
- * and never removes that other creator's file (PROTOCOL.md 9.1). SHMF_EROLEBUSY: another process
- * held role A's lock of the new file already (`shmframe gc` removing it). */
+ * and never removes that other creator's file (PROTOCOL.md 9.1). It can also fail with
+ * SHMF_EROLEBUSY: another process held role A's lock of the new file already (`shmframe gc`
+ * removing it). */
 SHMF_API int shmf_create(const char *name, const shmf_config *cfg, shmf_channel **out);
 
 /* Attach to an existing segment as side B, without waiting. */
@@ -211,9 +212,10 @@ SHMF_API int shmf_unlink(const char *name);
 SHMF_API int shmf_name_check(const char *name);
 
 /* How many times a blocked call polls before it sleeps on a futex (default 2000; 0 sleeps at
- * once). Spinning trades CPU time for latency while the peer is active; a call with a timeout
- * stops spinning at its deadline. Both directions read the setting: call it before the channel's
- * threads start sending and receiving, or while neither is in a call. */
+ * once). Spinning trades CPU time for latency while the peer is active; a spin ends at the call's
+ * deadline and at its next liveness check (at most 100 ms away, PROTOCOL.md 7). Both directions
+ * read the setting: call it before the channel's threads start sending and receiving, or while
+ * neither is in a call. */
 SHMF_API int shmf_set_spin(shmf_channel *ch, unsigned spin);
 
 /* Batching for a saturated stream of small messages; default 0 (off). A reader that keeps pace

@@ -19,7 +19,7 @@
 #define SLICE_NS        100000000LL /* PROTO 7: the liveness bound */
 #define ATTACH_POLL_NS  1000000     /* PROTO 9.2 */
 #define DEFAULT_SPIN    2000u
-/* A spin with a deadline reads the clock once every SPIN_CLOCK_MASK + 1 polls (none by default). */
+/* A spin reads the clock once every SPIN_CLOCK_MASK + 1 polls (never with the default spin). */
 #define SPIN_CLOCK_MASK 4095u
 /* The stream hold of shmf_set_batch(): at most HOLD_POLLS polls, ended early once the writer has
  * published nothing for HOLD_IDLE polls in a row (a paused writer costs a reader about that many
@@ -139,6 +139,9 @@ static int bind_rings(shmf_channel *ch)
  * attaching: issue #6's stress run, seed 14366188554445035268). */
 static void role_attach(shmf_channel *ch)
 {
+	/* A peer that has seen our state 1 must find our lock held (its dead_peer()): the lock was
+	 * taken by a system call before this; keep every store below after it on any machine. */
+	shmf_fence_seq_cst();
 	uint32_t epoch = shmf_sh_load_relaxed32(ch->role + SHMF_R_EPOCH);
 
 	shmf_sh_store_relaxed32(ch->role + SHMF_R_PID, shmf_os_pid());
@@ -436,23 +439,31 @@ int shmf_attach_fd(int fd, int side, shmf_channel **out)
  * unless the file became ready after our look found it not ready and its creator has left since
  * (`shmframe create` leaves at once). Ready never goes back to not ready, so a look at init_state
  * after the lock test tells the two apart (PROTO 9.2). */
+#define CREATOR_ALIVE 0 /* or no evidence either way */
+#define CREATOR_GONE  1
+#define CREATOR_READY 2 /* it is ready now: try again at once */
 static int creator_gone(const char *name)
 {
-	int fd = -1, gone = 0;
+	int fd = -1, verdict = CREATOR_ALIVE;
 	shmf_os_stat st;
 
 	if (shmf_os_open(name, &fd) != 0)
-		return 0;
-	if (shmf_os_fstat(fd, &st) == 0 &&
+		return CREATOR_ALIVE;
+	if (shmf_os_fstat(fd, &st) == 0 && st.regular &&
 	    (int64_t)shmf_os_wall_ns() - st.ctime_ns >= (int64_t)SHMF_ORPHAN_NS &&
 	    shmf_os_lock_free(fd, SHMF_ROLE_LOCK_OFFSET(SHMF_SIDE_A)) == 1) {
 		uint8_t init[4];
 		shmf_fence_seq_cst(); /* the look stays after the test */
-		gone = shmf_os_read_at(fd, SHMF_H_INIT_STATE, init, sizeof init) != 0 ||
-		       shmf_ld32(init) != SHMF_STATE_READY;
+		int rc = shmf_os_read_at(fd, SHMF_H_INIT_STATE, init, sizeof init);
+		if (rc == 0)
+			verdict =
+			        shmf_ld32(init) == SHMF_STATE_READY ? CREATOR_READY : CREATOR_GONE;
+		else if (rc == SHMF_ESIZE)
+			verdict = CREATOR_GONE; /* no whole header: never made ready */
+		/* a read that failed is no evidence, as a lock test that failed is not */
 	}
 	shmf_os_close(fd);
-	return gone;
+	return verdict;
 }
 
 int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
@@ -471,15 +482,21 @@ int shmf_attach(const char *name, int side, int timeout_ms, shmf_channel **out)
 		return rc;
 	if (timeout_ms > 0)
 		deadline = shmf_os_now_ns() + (int64_t)timeout_ms * 1000000;
-	for (;;) {
+	for (int again = 0;;) {
 		rc = try_attach(name, side, NULL, out);
 		if (rc != SHMF_ENOENT && rc != SHMF_ENOTREADY)
 			return rc;
 		if (timeout_ms == 0)
 			return rc;
-		/* Never going to be ready: say so rather than wait on (PROTO 9.2). */
-		if (rc == SHMF_ENOTREADY && creator_gone(name))
+		/* Never going to be ready: say so rather than wait on (PROTO 9.2). Found ready
+		 * since our look: once, try again at once, whatever the deadline. */
+		int verdict = rc == SHMF_ENOTREADY ? creator_gone(name) : CREATOR_ALIVE;
+		if (verdict == CREATOR_GONE)
 			return SHMF_EPEERGONE;
+		if (verdict == CREATOR_READY && !again) {
+			again = 1;
+			continue;
+		}
 		int64_t nap = ATTACH_POLL_NS;
 		if (timeout_ms > 0) {
 			int64_t left = deadline - shmf_os_now_ns();
@@ -554,9 +571,13 @@ static int dead_peer(shmf_channel *ch, uint32_t epoch, uint32_t state)
 	return 1;
 }
 
-/* The peer's liveness as the table of PROTO 7 defines it; *seen is the role state it judged.
- * check_lock costs one system call (three when the lock is free). */
-static int peer_status(shmf_channel *ch, int check_lock, uint32_t *seen)
+/* The peer's liveness as the table of PROTO 7 defines it; *seen is the role line (epoch, state)
+ * it judged, for W3. check_lock costs one system call (two when the lock is free). */
+typedef struct role_seen {
+	uint32_t epoch, state;
+} role_seen;
+
+static int peer_status(shmf_channel *ch, int check_lock, role_seen *seen)
 {
 	for (;;) {
 		/* The epoch first (role_attach() says why). Acquire: pairs with the release of the
@@ -565,7 +586,8 @@ static int peer_status(shmf_channel *ch, int check_lock, uint32_t *seen)
 		uint32_t state = shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE);
 		int dead;
 
-		*seen = state;
+		seen->epoch = epoch;
+		seen->state = state;
 		switch (state) {
 		case SHMF_ROLE_NEVER: return 0;
 		case SHMF_ROLE_ATTACHED:
@@ -649,10 +671,14 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 		for (unsigned i = 0; i < ch->spin; i++) {
 			if (shmf_ring_peer_moved(r, reader))
 				return 0;
-			/* a long spin (shmf_set_spin) ends at the deadline too */
-			if ((i & SPIN_CLOCK_MASK) == SPIN_CLOCK_MASK && w->deadline >= 0 &&
-			    shmf_os_now_ns() >= w->deadline)
-				break;
+			/* a long spin (shmf_set_spin) ends at the deadline and at the next liveness
+			 * check (PROTO 7), which is at most a slice away */
+			if ((i & SPIN_CLOCK_MASK) == SPIN_CLOCK_MASK) {
+				int64_t t = shmf_os_now_ns();
+				if ((w->deadline >= 0 && t >= w->deadline) ||
+				    t >= ch->next_lock_check[reader])
+					break;
+			}
 			shmf_cpu_relax();
 		}
 	}
@@ -662,7 +688,7 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	/* The lock at most once a slice per direction: a peer that dies is seen within a slice of
 	 * its death, whether this call or an earlier one made the last test. */
 	int check = now >= ch->next_lock_check[reader];
-	uint32_t seen;
+	role_seen seen;
 	rc = peer_status(ch, check, &seen);
 	if (check)
 		ch->next_lock_check[reader] = now + SLICE_NS;
@@ -676,11 +702,14 @@ static int wait_step(shmf_channel *ch, shmf_ring *r, int reader, waiter *w)
 	word = shmf_ring_wait_word(r, reader);
 	shmf_sh_store_relaxed32(word, 1); /* W1 */
 	shmf_fence_seq_cst();             /* W2: pairs with the fence in shmf_ring_wake() */
-	/* W3: the position, and the peer's state, which shmf_close() stores before its wake (the
-	 * same pairing), so that a close between peer_status() and W1 is not slept through.
-	 * Acquire: pairs with the release of the state in shmf_close(). */
+	/* W3: the position, and the peer's role line, whose state shmf_close() stores before its
+	 * wake (the same pairing), so that a close between peer_status() and W1 is not slept
+	 * through: the state, then the epoch, as a peer that attached and closed meanwhile leaves
+	 * state 2 as it was and only a new epoch (acquire: pairs with the release of the state in
+	 * shmf_close(), which follows the epoch's store in role_attach()). */
 	if (shmf_ring_peer_moved(r, reader) ||
-	    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) != seen) {
+	    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_STATE) != seen.state ||
+	    shmf_sh_load_acquire32(ch->peer_role + SHMF_R_EPOCH) != seen.epoch) {
 		shmf_sh_store_relaxed32(word, 0);
 		return 0;
 	}

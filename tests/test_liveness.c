@@ -15,12 +15,16 @@
  */
 #include "testutil.h"
 
+#include <limits.h>
+#include <pthread.h>
+
 #define CAP 4096u
 
 /* ---- the hooks ------------------------------------------------------------------------------ */
 
 typedef void (*action)(void *);
 static action before_lock_test, after_lock_test; /* each run once, then disarmed */
+static action before_wait_flag;                  /* between the liveness check and W1 */
 static void *hook_arg;
 static unsigned lock_tests; /* lock tests made, armed or not */
 static unsigned sleeps;     /* futex sleeps begun */
@@ -43,6 +47,25 @@ int __wrap_shmf_os_lock_free(int fd, uint64_t offset)
 	int rc = __real_shmf_os_lock_free(fd, offset);
 	run_once(&after_lock_test);
 	return rc;
+}
+
+/* wait_step() asks for the wait word just before it flags that it sleeps (W1), after its look at
+ * the peer's role line; shmf_close() asks for it too, to wake. */
+unsigned char *__real_shmf_ring_wait_word(shmf_ring *r, int reader);
+unsigned char *__wrap_shmf_ring_wait_word(shmf_ring *r, int reader);
+unsigned char *__wrap_shmf_ring_wait_word(shmf_ring *r, int reader)
+{
+	run_once(&before_wait_flag);
+	return __real_shmf_ring_wait_word(r, reader);
+}
+
+/* Every test starts with nothing armed, whatever an earlier one left (CK_FORK=no runs them all in
+ * one process). */
+static void disarm(void)
+{
+	before_lock_test = after_lock_test = before_wait_flag = NULL;
+	hook_arg = NULL;
+	lock_tests = sleeps = 0;
 }
 
 int __real_shmf_os_futex_wait(unsigned char *word, uint32_t expect, int64_t deadline_ns);
@@ -247,30 +270,128 @@ static struct {
 	shmf_channel *creator;
 } late;
 
-static void ready_and_leave(void *unused)
+static void ready_and_leave(void *stall_ms)
 {
-	(void)unused;
 	tu_set32(late.seg, SHMF_H_INIT_STATE, SHMF_STATE_READY);
 	ck_assert_int_eq(shmf_close(late.creator), 0);
+	struct timespec ts = {0, (long)*(int *)stall_ms * 1000000L};
+	nanosleep(&ts, NULL);
 }
 
-START_TEST(test_a_creator_that_finished_and_left_during_the_wait_is_not_gone)
+/* An attach with `timeout_ms` that finds the file not ready, and, just before its lock test, a
+ * creator that makes it ready and leaves, then a stall of `stall_ms`: the attach's result. */
+static int attach_to_a_late_segment(const char *tag, int timeout_ms, int stall_ms)
 {
 	char name[96];
 	shmf_channel *a, *b = NULL;
 	size_t size;
 
-	create_a(name, "lateready", &a);
+	create_a(name, tag, &a);
 	late.seg = tu_map(name, &size);
 	late.creator = a;
 	tu_set32(late.seg, SHMF_H_INIT_STATE, SHMF_STATE_INIT); /* outside the header's CRC */
 	struct timespec age = {0, 150000000L};                  /* past SHMF_ORPHAN_NS */
 	nanosleep(&age, NULL);
 	before_lock_test = ready_and_leave;
-	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 2000, &b), 0);
+	hook_arg = &stall_ms;
+	int rc = shmf_attach(name, SHMF_SIDE_B, timeout_ms, &b);
 	ck_assert_ptr_null(before_lock_test);
-	ck_assert_int_eq(shmf_close(b), 0);
+	if (rc == 0)
+		ck_assert_int_eq(shmf_close(b), 0);
 	tu_unmap(late.seg, size);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+	return rc;
+}
+
+START_TEST(test_a_creator_that_finished_and_left_during_the_wait_is_not_gone)
+{
+	ck_assert_int_eq(attach_to_a_late_segment("lateready", 2000, 0), 0);
+}
+END_TEST
+
+/* The same with the deadline passed by the time the file was found ready (a 1 ms timeout, a 20 ms
+ * stall): the attach takes it all the same, as PROTO 9.2 says, rather than report it not ready. */
+START_TEST(test_a_segment_found_ready_at_the_deadline_is_taken)
+{
+	ck_assert_int_eq(attach_to_a_late_segment("lateready-dl", 1, 20), 0);
+}
+END_TEST
+
+/* The peer was attached and detached before we attached: state 2, "not there yet" (PROTO 7).
+ * Between our look at its role line and W1 it attaches and closes again: state 2 as before, a
+ * new epoch, and its wake found no flag. W3 must see the new epoch, not sleep until the slice
+ * ends, and the call report SHMF_EPEERCLOSED. */
+static struct {
+	const char *name;
+} again;
+
+static void attach_and_close_a(void *unused)
+{
+	shmf_channel *a = NULL;
+
+	(void)unused;
+	ck_assert_int_eq(shmf_attach(again.name, SHMF_SIDE_A, 0, &a), 0);
+	ck_assert_int_eq(shmf_close(a), 0);
+}
+
+START_TEST(test_a_peer_that_attaches_and_closes_before_w1_is_not_slept_through)
+{
+	char name[96];
+	shmf_channel *a, *b;
+	uint8_t buf[16];
+	size_t n = 0;
+
+	create_a(name, "reattach", &a);
+	ck_assert_int_eq(shmf_close(a), 0); /* detached before B came */
+	ck_assert_int_eq(shmf_open(name, &b), 0);
+	ck_assert_int_eq(shmf_set_spin(b, 0), 0);
+	again.name = name;
+	before_wait_flag = attach_and_close_a;
+	sleeps = 0;
+	ck_assert_int_eq(shmf_recv(b, buf, sizeof buf, &n, 5000), SHMF_EPEERCLOSED);
+	ck_assert_ptr_null(before_wait_flag);
+	ck_assert_uint_eq(sleeps, 0u);
+	ck_assert_int_eq(shmf_close(b), 0);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
+/* PROTO 7's bound with any spin: a peer that dies while we spin UINT_MAX polls (a minute or more)
+ * with no time limit is reported gone all the same, a slice or so after its death. The peer is
+ * played by hand (its lock, its state 1) and dies 50 ms into the spin. */
+static void *die_later(void *fd)
+{
+	struct timespec ts = {0, 50000000L};
+
+	nanosleep(&ts, NULL);
+	close(*(int *)fd);
+	return NULL;
+}
+
+START_TEST(test_a_peer_that_dies_during_a_long_spin_is_gone_within_a_slice_or_so)
+{
+	char name[96];
+	shmf_channel *a;
+	uint8_t buf[16];
+	size_t n = 0, size;
+	pthread_t t;
+
+	create_a(name, "longspin", &a);
+	unsigned char *seg = tu_map(name, &size);
+	int fd = take_role_lock(name, SHMF_SIDE_B);
+	ck_assert_int_ge(fd, 0);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_EPOCH, 1);
+	ck_assert_int_eq(shmf_set_spin(a, UINT_MAX), 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(pthread_create(&t, NULL, die_later, &fd), 0);
+	ck_assert_int_eq(shmf_recv(a, buf, sizeof buf, &n, -1), SHMF_EPEERGONE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 10);
+	tu_unmap(seg, size);
+	ck_assert_int_eq(shmf_close(a), 0);
 	ck_assert_int_eq(shmf_unlink(name), 0);
 }
 END_TEST
@@ -300,12 +421,16 @@ int main(void)
 	TCase *tc = tcase_create("liveness");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, disarm, NULL);
 	tcase_add_test(tc, test_a_close_during_the_lock_test_is_a_close_not_a_death);
 	tcase_add_test(tc, test_a_close_during_a_senders_lock_test_is_a_close_not_a_death);
 	tcase_add_test(tc, test_a_successor_that_has_not_stored_its_epoch_is_alive);
 	tcase_add_test(tc, test_a_peer_that_dies_before_the_lock_test_is_gone);
 	tcase_add_test(tc, test_a_close_just_after_the_lock_test_is_not_slept_through);
 	tcase_add_test(tc, test_a_creator_that_finished_and_left_during_the_wait_is_not_gone);
+	tcase_add_test(tc, test_a_segment_found_ready_at_the_deadline_is_taken);
+	tcase_add_test(tc, test_a_peer_that_attaches_and_closes_before_w1_is_not_slept_through);
+	tcase_add_test(tc, test_a_peer_that_dies_during_a_long_spin_is_gone_within_a_slice_or_so);
 	tcase_add_test(tc, test_a_live_peer_is_alive_after_a_lock_test);
 	suite_add_tcase(s, tc);
 	return tu_main(s);
