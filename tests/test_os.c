@@ -103,6 +103,20 @@ int __wrap_posix_fallocate(int fd, off_t off, off_t len)
 	return __real_posix_fallocate(fd, off, len);
 }
 
+/* pread fails with pread_errno on every call while it is set (the attach retries every 1 ms). */
+static int pread_errno;
+
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
+{
+	if (pread_errno != 0) {
+		errno = pread_errno;
+		return -1;
+	}
+	return __real_pread(fd, buf, n, off);
+}
+
 void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -413,6 +427,29 @@ START_TEST(test_failing_liveness_probe_is_not_a_death)
 }
 END_TEST
 
+/* The same for a creator's: a file that is not ready, whose role A lock is free and whose status
+ * is old, was left by a dead creator (PROTOCOL.md 9.2), unless it has become ready since, which the
+ * attach reads (pread of init_state) after its lock test. A read that fails tells neither: the
+ * attach waits on to its deadline (SHMF_ENOTREADY), where with the read it says SHMF_EPEERGONE. */
+START_TEST(test_failing_readiness_read_is_not_a_death)
+{
+	char name[96];
+	shmf_channel *b = NULL;
+	struct timespec age = {0, 150000000L}; /* past SHMF_ORPHAN_NS */
+	int fd = shm_open(tu_name(name, "orphan-read"), O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, 0600), 0);
+	close(fd);
+	nanosleep(&age, NULL);
+	pread_errno = EIO;
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 100, &b), SHMF_ENOTREADY);
+	pread_errno = 0;
+	ck_assert_int_eq(shmf_attach(name, SHMF_SIDE_B, 100, &b), SHMF_EPEERGONE);
+	ck_assert_int_eq(shmf_unlink(name), 0);
+}
+END_TEST
+
 START_TEST(test_unlink_maps_its_errors)
 {
 	char name[96];
@@ -529,6 +566,7 @@ int main(void)
 	tcase_add_test(tc, test_attach_maps_each_failing_call);
 	tcase_add_test(tc, test_attach_fd_maps_a_failing_dup);
 	tcase_add_test(tc, test_failing_liveness_probe_is_not_a_death);
+	tcase_add_test(tc, test_failing_readiness_read_is_not_a_death);
 	tcase_add_test(tc, test_unlink_maps_its_errors);
 	tcase_add_test(tc, test_fast_path_makes_no_system_call_and_allocates_nothing);
 	tcase_add_test(tc, test_create_memfd_maps_each_failing_call);
