@@ -730,9 +730,10 @@ static void peer_gone(struct side *x, int thread, int64_t t0, int64_t t1)
 	while (!down) {
 		if (atomic_load(&L->ep.end))
 			return;
+		/* the pass first: one that finished announced what it reaped before it stored */
+		int64_t now = now_ns(), pass = atomic_load(&L->reap_pass_ns);
 		down = kp_possible && atomic_load(&L->ep.s[p].dead_epoch) != e0 &&
 		       atomic_load(&L->ep.s[p].dead_kp);
-		int64_t now = now_ns(), pass = atomic_load(&L->reap_pass_ns);
 		if (!down && (!kp_possible || (now > t1 + 2000 * MS &&
 		                               (pass > t1 + 1000 * MS || now > t1 + 60000 * MS)))) {
 			/* what tells the possible causes apart (docs/STRESS.md) */
