@@ -10,8 +10,11 @@
  *
  * Here the timing is made, not waited for: the linker's --wrap (tests/CMakeLists.txt) sends the
  * library's calls of shmf_os_lock_free() through __wrap_shmf_os_lock_free() below, which runs an
- * armed action just before or just after the real lock test, and its futex sleeps through
- * __wrap_shmf_os_futex_wait(), which counts them. No clock is involved.
+ * armed action just before or just after the real lock test, its calls of shmf_ring_wait_word()
+ * (just before W1) through one that runs another, and its futex sleeps through
+ * __wrap_shmf_os_futex_wait(), which counts them. No outcome depends on how fast the machine is:
+ * the clock only ages a file past SHMF_ORPHAN_NS, passes a 1 ms deadline, and puts a death 50 ms
+ * into a spin that would otherwise last a minute.
  */
 #include "testutil.h"
 
