@@ -97,6 +97,18 @@ static int take_role_lock(const char *name, int side)
 	return fd;
 }
 
+/* Side B played by hand, as a process that attached (its lock held, state 1, epoch 1): the
+ * descriptor whose close is B's death. */
+static int play_attached_b(const char *name, unsigned char *seg)
+{
+	int fd = take_role_lock(name, SHMF_SIDE_B);
+
+	ck_assert_int_ge(fd, 0);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
+	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_EPOCH, 1);
+	return fd;
+}
+
 static void close_channel(void *ch)
 {
 	ck_assert_int_eq(shmf_close(ch), 0);
@@ -227,10 +239,7 @@ START_TEST(test_a_peer_that_dies_before_the_lock_test_is_gone)
 
 	create_a(name, "dies", &a);
 	unsigned char *seg = tu_map(name, &size);
-	fd = take_role_lock(name, SHMF_SIDE_B);
-	ck_assert_int_ge(fd, 0);
-	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
-	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_EPOCH, 1);
+	fd = play_attached_b(name, seg);
 	before_lock_test = drop_lock;
 	hook_arg = &fd;
 	lock_tests = 0;
@@ -381,10 +390,7 @@ START_TEST(test_a_peer_that_dies_during_a_long_spin_is_gone_within_a_slice_or_so
 
 	create_a(name, "longspin", &a);
 	unsigned char *seg = tu_map(name, &size);
-	int fd = take_role_lock(name, SHMF_SIDE_B);
-	ck_assert_int_ge(fd, 0);
-	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_STATE, SHMF_ROLE_ATTACHED);
-	tu_set32(seg, SHMF_ROLE_LINE(SHMF_SIDE_B) + SHMF_R_EPOCH, 1);
+	int fd = play_attached_b(name, seg);
 	ck_assert_int_eq(shmf_set_spin(a, UINT_MAX), 0);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
