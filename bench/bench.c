@@ -347,11 +347,50 @@ static void load_avg(char *out, size_t n)
 	(void)fclose(f);
 }
 
+/* The CPU as /proc/cpuinfo names its first one: the model name, and family, model and stepping,
+ * which tell apart CPUs that share a name (a KVM guest's "AMD EPYC" was a Zen 3, family 25
+ * model 1, on one machine these figures came from, and a Zen 4, model 17, on the next). */
+static void cpu_ident(char *out, size_t size)
+{
+	char line[256], name[96] = "unknown CPU", fam[16] = "", model[16] = "", step[16] = "";
+	struct {
+		const char *key;
+		char *dst;
+		size_t size;
+	} want[] = {{"model name", name, sizeof name},
+	            {"cpu family", fam, sizeof fam},
+	            {"model", model, sizeof model},
+	            {"stepping", step, sizeof step}};
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (f != NULL) {
+		/* The first processor's block: it ends at the first empty line. */
+		while (fgets(line, sizeof line, f) != NULL && line[0] != '\n') {
+			char *v = strchr(line, ':');
+			if (v == NULL)
+				continue;
+			size_t k = (size_t)(v - line);
+			while (k > 0 && (line[k - 1] == ' ' || line[k - 1] == '\t'))
+				k--;
+			v += 1 + strspn(v + 1, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+				if (strlen(want[i].key) == k && strncmp(line, want[i].key, k) == 0)
+					(void)snprintf(want[i].dst, want[i].size, "%s", v);
+		}
+		(void)fclose(f);
+	}
+	if (fam[0] != '\0' && model[0] != '\0')
+		(void)snprintf(out, size, "%s (family %s model %s stepping %s)", name, fam, model,
+		               step[0] != '\0' ? step : "?");
+	else
+		(void)snprintf(out, size, "%s", name);
+}
+
 static void meta_fill(struct bench_meta *m)
 {
-	char dir[4096], cmd[8400], line[512];
+	char dir[4096], cmd[8400];
 	struct utsname u;
-	FILE *f;
 	time_t now = time(NULL);
 	struct tm tm;
 	int cpu_a, cpu_b;
@@ -402,20 +441,7 @@ static void meta_fill(struct bench_meta *m)
 #else
 	strncat(m->compiler, " -O0", sizeof m->compiler - strlen(m->compiler) - 1);
 #endif
-	(void)snprintf(m->cpu, sizeof m->cpu, "unknown CPU");
-	if ((f = fopen("/proc/cpuinfo", "r")) != NULL) {
-		while (fgets(line, sizeof line, f) != NULL)
-			if (strncmp(line, "model name", 10) == 0) {
-				char *v = strchr(line, ':');
-				if (v != NULL) {
-					v += 1 + strspn(v + 1, " \t");
-					v[strcspn(v, "\n")] = '\0';
-					(void)snprintf(m->cpu, sizeof m->cpu, "%s", v);
-				}
-				break;
-			}
-		(void)fclose(f);
-	}
+	cpu_ident(m->cpu, sizeof m->cpu);
 	m->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (uname(&u) == 0)
 		(void)snprintf(m->kernel, sizeof m->kernel, "%s %s", u.sysname, u.release);
