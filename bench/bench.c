@@ -352,18 +352,19 @@ static void load_avg(char *out, size_t n)
  * model 1, on one machine these figures came from, and a Zen 4, model 17, on the next). */
 static void cpu_ident(char *out, size_t size)
 {
-	char line[256], name[96] = "unknown CPU", fam[16] = "", model[16] = "", step[16] = "";
-	struct {
-		const char *key;
-		char *dst;
-		size_t size;
-	} want[] = {{"model name", name, sizeof name},
-	            {"cpu family", fam, sizeof fam},
-	            {"model", model, sizeof model},
-	            {"stepping", step, sizeof step}};
+	char name[96] = "unknown CPU", fam[16] = "", model[16] = "", step[16] = "";
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	if (f != NULL) {
+		char line[256];
+		struct {
+			const char *key;
+			char *dst;
+			size_t size;
+		} want[] = {{"model name", name, sizeof name},
+		            {"cpu family", fam, sizeof fam},
+		            {"model", model, sizeof model},
+		            {"stepping", step, sizeof step}};
 		/* The first processor's block: it ends at the first empty line. */
 		while (fgets(line, sizeof line, f) != NULL && line[0] != '\n') {
 			char *v = strchr(line, ':');
