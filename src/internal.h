@@ -176,8 +176,6 @@ SHMF_HIDDEN void shmf_os_guard_unregister(int slot);
 SHMF_HIDDEN int shmf_os_allocate(int fd, uint64_t size);
 SHMF_HIDDEN int shmf_os_map(int fd, uint64_t size, unsigned char **base);
 SHMF_HIDDEN void shmf_os_unmap(unsigned char *base, uint64_t size);
-SHMF_HIDDEN void shmf_os_protect_ro(unsigned char *p, uint64_t len);
-SHMF_HIDDEN void shmf_os_protect_rw(unsigned char *p, uint64_t len);
 SHMF_HIDDEN int shmf_os_prefault(int fd, unsigned char *p, uint64_t len);
 SHMF_HIDDEN void shmf_os_close(int fd);
 SHMF_HIDDEN int shmf_os_unlink(const char *name);

@@ -295,21 +295,6 @@ int shmf_os_map(int fd, uint64_t size, unsigned char **base)
 	return 0;
 }
 
-void shmf_os_protect_ro(unsigned char *p, uint64_t len)
-{
-	long page = sysconf(_SC_PAGESIZE);
-
-	if (page <= 0 || ((uintptr_t)p % (uintptr_t)page) != 0)
-		return; /* GCOVR_EXCL_LINE: only on hosts whose pages exceed the protocol's 4 KiB */
-	len = (len + (uint64_t)page - 1u) & ~((uint64_t)page - 1u);
-	(void)mprotect(p, (size_t)len, PROT_READ);
-}
-
-void shmf_os_protect_rw(unsigned char *p, uint64_t len)
-{
-	(void)mprotect(p, (size_t)len, PROT_READ | PROT_WRITE);
-}
-
 /* Fill in our page tables for [p, p + len) now, so that a ring's first lap takes no page faults
  * (one costs microseconds, a round trip's p99.9: PERFORMANCE.md). Only when every page of the
  * file is allocated already, as an honest creator's posix_fallocate leaves it: populating a
