@@ -402,18 +402,20 @@ static void table_targets(FILE *f, const struct bench_opts *o, const struct benc
 			       "64 B default-wait ping-pong p50 <= 3x floor", got);
 		}
 		/* On the Zen 3 machine of docs/PERFORMANCE.md the cache line took 110-130 ns in
-		 * most reps; on the Zen 4 one it takes 50-70 ns in most, and there no ring, floors
-		 * included, comes within 2x of it: say so, so that such a run is not read as a
-		 * regression. */
+		 * most reps; on the Zen 4 one it takes 50-70 ns in most, and there by the median no
+		 * ring, floors included, comes within 2x of it: say so, so that such a run is not
+		 * read as a regression. */
 		struct agg cl = over_reps(r, n, R, MODE_PINGPONG, TR_CACHELINE, 64, LAT_P50);
 		if (cl.n > 0 && cl.med < 80)
 			(void)fprintf(
 			        f,
-			        "  note: the cache line's round trip took %.0f ns (under 80), as "
-			        "on the Zen 4 machine of\n"
-			        "  docs/PERFORMANCE.md (\"The machine\"), where no ring, floors "
-			        "included, comes within\n"
-			        "  2x of it: compare shm-busy with ring-crc in the same run\n",
+			        "  note: the cache line's round trip took %.0f ns (under 80), "
+			        "as on the Zen 4\n"
+			        "  machine of docs/PERFORMANCE.md (\"The machine\"), where by "
+			        "the median no ring,\n"
+			        "  floors included, comes within 2x of it: compare shm-busy "
+			        "with ring-crc in the\n"
+			        "  same run\n",
 			        cl.med);
 	}
 	if (s64 && ran(o, MODE_PINGPONG, TR_SHM_BLOCK) && ran(o, MODE_PINGPONG, TR_PIPE)) {
