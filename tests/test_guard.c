@@ -596,8 +596,7 @@ START_TEST(test_the_reader_never_writes_the_ring_it_reads)
 		ck_assert_int_eq(shmf_recv(b, got, sizeof got, &n, 1), SHMF_ETIMEDOUT);
 		ck_assert(memcmp(before, data, sizeof before) == 0);
 	}
-	/* A reject: one payload byte changed behind the writer's back (ours, before the snapshot).
-	 */
+	/* A reject: a payload byte changed behind the writer's back, before the snapshot. */
 	ck_assert_int_eq(shmf_positions(a, &tx, NULL), 0);
 	size_t off = (size_t)(tx % sizeof before);
 	if (sizeof before - off < shmf_frame_bytes(sizeof msg))
