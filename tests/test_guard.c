@@ -614,8 +614,7 @@ START_TEST(test_the_reader_never_writes_the_ring_it_reads)
 		ck_assert_int_eq(shmf_recv(b, got, sizeof got, &n, 1), SHMF_ETIMEDOUT);
 		ck_assert(memcmp(before, data, sizeof before) == 0);
 	}
-	/* Frames that leave a 16-byte tail, so that the next one skips it, then an empty message.
-	 */
+	/* Frames that leave a 16-byte tail, which the next one skips; then an empty message. */
 	uint64_t sent = seq;
 	size_t lens[40];
 	int k = 0;
